@@ -1,0 +1,910 @@
+//! Edge collection with SWC on the original AST (TypeScript before stripping, so type-only
+//! imports can be told apart from value imports).
+
+use std::path::{Path, PathBuf};
+
+use swc_core::atoms::Atom;
+use swc_core::common::{sync::Lrc, FileName, SourceMap, Span, Spanned};
+use swc_core::ecma::ast::*;
+use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+use super::eval::{prop_name, str_value, Binding, Evaluator, Known, Scope, Seg, V};
+use super::fsx::{ext, normalize};
+
+/// What kind of request an edge is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EdgeKind {
+    /// `import`, `export … from`, `import()`, `module.register`: ESM resolution.
+    Import,
+    /// `require`, `require.resolve`, `module.require`, `createRequire(…)()`: CJS resolution.
+    Require,
+    /// A file read at run time (`fs.*`).
+    Asset,
+    /// `new URL('./x', import.meta.url)`: a module or an asset depending on the extension.
+    UrlRef,
+}
+
+/// A partially static path: absolute pattern segments plus the text as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Glob {
+    pub segs: Vec<Seg>,
+    pub written: String,
+}
+
+impl Glob {
+    /// The deepest directory that holds every match.
+    pub(crate) fn walk_root(&self) -> PathBuf {
+        let prefix = match self.segs.first() {
+            Some(Seg::Lit(l)) => l.as_str(),
+            _ => "",
+        };
+        let dir = match prefix.rfind('/') {
+            Some(0) => "/",
+            Some(i) => &prefix[..i],
+            None => "",
+        };
+        PathBuf::from(dir)
+    }
+
+    pub(crate) fn display(&self) -> String {
+        self.written.clone()
+    }
+
+    /// Whether `path` matches. A wildcard right after `/` may span directories (`**/*`), any
+    /// other only a part of one name. For module requests, CJS probing is mirrored: when the
+    /// pattern does not end with a wildcard, `.js/.json/.node/...` (or `/index.js`…) may follow.
+    pub(crate) fn matches(&self, path: &Path, modules: bool) -> bool {
+        let Some(s) = path.to_str() else { return false };
+        if match_segs(&self.segs, s, true) {
+            return true;
+        }
+        if modules && matches!(self.segs.last(), Some(Seg::Lit(_))) {
+            for e in [".js", ".json", ".node", ".mjs", ".cjs", ".ts"] {
+                if let Some(stem) = s.strip_suffix(e) {
+                    if match_segs(&self.segs, stem, true) {
+                        return true;
+                    }
+                    if let Some(dir) = stem.strip_suffix("/index") {
+                        if match_segs(&self.segs, dir, true) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+}
+
+fn match_segs(segs: &[Seg], s: &str, after_slash: bool) -> bool {
+    match segs.first() {
+        None => s.is_empty(),
+        Some(Seg::Lit(l)) => match s.strip_prefix(l.as_str()) {
+            Some(rest) => match_segs(&segs[1..], rest, l.ends_with('/')),
+            None => false,
+        },
+        Some(Seg::Wild) => {
+            for (i, c) in s.char_indices() {
+                if match_segs(&segs[1..], &s[i..], false) {
+                    return true;
+                }
+                if c == '/' && !after_slash {
+                    return false;
+                }
+            }
+            match_segs(&segs[1..], "", false)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A specifier for the resolver.
+    Spec(String),
+    /// An absolute file-system path (file URLs, fs reads).
+    Path(PathBuf),
+    Glob(Glob),
+    /// Not statically known: why.
+    Dynamic(String),
+    /// `bindings` / `node-gyp-build`: the package's `.node` files, from this directory.
+    NativeDir(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Edge {
+    pub kind: EdgeKind,
+    pub target: Target,
+    /// Directory to resolve `Spec` from (the file's, or a `createRequire` base).
+    pub base: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub specifier: String,
+}
+
+pub(crate) struct FileCtx<'a> {
+    pub path: &'a Path,
+    pub cwd: Option<&'a Path>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub edges: Vec<Edge>,
+    /// line, column, message of a fatal parse error.
+    pub parse_error: Option<(u32, u32, String)>,
+    /// `import`/`export` declarations or `import.meta` were seen.
+    pub module_syntax: bool,
+    pub module_syntax_at: (u32, u32),
+}
+
+/// Nesting depth beyond which the visitor stops descending (deeply nested generated code).
+const MAX_NESTING: usize = 2_000;
+/// `const x = <init>` bindings with an init longer than this (bytes) are not kept for evaluation:
+/// specifier-building expressions are short, and cloning big function bodies would be waste.
+const MAX_INIT_LEN: u32 = 1_024;
+
+/// Parse `source` (the content of `ctx.path`) and collect its edges.
+pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
+    let cm: Lrc<SourceMap> = Default::default();
+    let fm = cm.new_source_file(
+        FileName::Real(ctx.path.to_path_buf()).into(),
+        source.to_string(),
+    );
+    let lines = LineIndex::new(source, fm.start_pos.0);
+    let e = ext(ctx.path);
+    let es = |jsx: bool| {
+        Syntax::Es(EsSyntax {
+            jsx,
+            decorators: true,
+            import_attributes: true,
+            allow_return_outside_function: true,
+            explicit_resource_management: true,
+            ..Default::default()
+        })
+    };
+    let syntaxes: Vec<Syntax> = match e.as_str() {
+        "ts" | "mts" | "cts" => vec![Syntax::Typescript(TsSyntax {
+            decorators: true,
+            ..Default::default()
+        })],
+        "tsx" => vec![Syntax::Typescript(TsSyntax {
+            tsx: true,
+            decorators: true,
+            ..Default::default()
+        })],
+        "jsx" => vec![es(true)],
+        // Plain JS first (no JSX ambiguity), then JSX for first-party files that use it.
+        _ => vec![es(false), es(true)],
+    };
+    let mut first_error = None;
+    let mut program = None;
+    for syntax in syntaxes {
+        let mut recovered = Vec::new();
+        match parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered) {
+            Ok(p) => {
+                program = Some(p);
+                break;
+            }
+            Err(err) => {
+                if first_error.is_none() {
+                    let (line, col) = lines.at(err.span().lo.0);
+                    first_error = Some((line, col, err.kind().msg().to_string()));
+                }
+            }
+        }
+    }
+    let Some(program) = program else {
+        return Parsed {
+            parse_error: first_error,
+            ..Parsed::default()
+        };
+    };
+    let dir = ctx
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    let mut c = Collector {
+        file: ctx.path,
+        dir: &dir,
+        cwd: ctx.cwd,
+        lines: &lines,
+        scopes: Vec::new(),
+        nesting: 0,
+        out: Parsed::default(),
+    };
+    program.visit_with(&mut c);
+    c.out
+}
+
+/// Byte offset → 1-based line and column (in characters).
+struct LineIndex<'s> {
+    source: &'s str,
+    start: u32,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(source: &'s str, start: u32) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Self {
+            source,
+            start,
+            starts,
+        }
+    }
+
+    fn at(&self, pos: u32) -> (u32, u32) {
+        let off = (pos.saturating_sub(self.start) as usize).min(self.source.len());
+        let line = self.starts.partition_point(|&s| s <= off).max(1);
+        let line_start = self.starts[line - 1];
+        let col = self
+            .source
+            .get(line_start..off)
+            .map(|s| s.chars().count())
+            .unwrap_or(off - line_start);
+        (line as u32, col as u32 + 1)
+    }
+}
+
+struct Collector<'a> {
+    file: &'a Path,
+    dir: &'a Path,
+    cwd: Option<&'a Path>,
+    lines: &'a LineIndex<'a>,
+    scopes: Vec<Scope>,
+    nesting: usize,
+    out: Parsed,
+}
+
+fn is_fs_read(name: &str) -> bool {
+    matches!(
+        name,
+        "readFile"
+            | "readFileSync"
+            | "readdir"
+            | "readdirSync"
+            | "exists"
+            | "existsSync"
+            | "createReadStream"
+            | "stat"
+            | "statSync"
+            | "lstat"
+            | "lstatSync"
+            | "open"
+            | "openSync"
+            | "access"
+            | "accessSync"
+            | "opendir"
+            | "opendirSync"
+            | "readJson"
+            | "readJsonSync"
+            | "readJSON"
+            | "readJSONSync"
+            | "pathExists"
+            | "pathExistsSync"
+            | "copy"
+            | "copySync"
+            | "cp"
+            | "cpSync"
+    )
+}
+
+/// Every name a pattern binds.
+fn pat_names(p: &Pat, out: &mut Vec<Atom>) {
+    match p {
+        Pat::Ident(b) => out.push(b.id.sym.clone()),
+        Pat::Array(a) => a.elems.iter().flatten().for_each(|e| pat_names(e, out)),
+        Pat::Rest(r) => pat_names(&r.arg, out),
+        Pat::Assign(a) => pat_names(&a.left, out),
+        Pat::Object(o) => {
+            for prop in &o.props {
+                match prop {
+                    ObjectPatProp::KeyValue(kv) => pat_names(&kv.value, out),
+                    ObjectPatProp::Assign(a) => out.push(a.key.id.sym.clone()),
+                    ObjectPatProp::Rest(r) => pat_names(&r.arg, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn bind_locals(p: &Pat, scope: &mut Scope) {
+    let mut names = Vec::new();
+    pat_names(p, &mut names);
+    for n in names {
+        scope.insert(n, Binding::Local);
+    }
+}
+
+/// `const x = init` / `const { a, b: c } = init`: keep what the evaluator can use.
+fn bind_declarator(d: &VarDeclarator, scope: &mut Scope) {
+    let init = d.init.as_deref().filter(|e| {
+        let span = e.span();
+        span.hi.0.saturating_sub(span.lo.0) <= MAX_INIT_LEN
+            && !matches!(
+                e,
+                Expr::Fn(_) | Expr::Arrow(_) | Expr::Class(_) | Expr::Object(_)
+            )
+    });
+    match (&d.name, init) {
+        (Pat::Ident(b), Some(init)) => {
+            scope.insert(b.id.sym.clone(), Binding::Init(Box::new(init.clone())));
+        }
+        (Pat::Object(o), Some(init)) => {
+            for prop in &o.props {
+                match prop {
+                    ObjectPatProp::KeyValue(kv) => match (prop_name(&kv.key), &*kv.value) {
+                        (Some(k), Pat::Ident(b)) => {
+                            scope.insert(
+                                b.id.sym.clone(),
+                                Binding::Member(Box::new(init.clone()), k),
+                            );
+                        }
+                        _ => bind_locals(&kv.value, scope),
+                    },
+                    ObjectPatProp::Assign(a) if a.value.is_none() => {
+                        scope.insert(
+                            a.key.id.sym.clone(),
+                            Binding::Member(Box::new(init.clone()), a.key.id.sym.to_string()),
+                        );
+                    }
+                    ObjectPatProp::Assign(a) => {
+                        scope.insert(a.key.id.sym.clone(), Binding::Local);
+                    }
+                    ObjectPatProp::Rest(r) => bind_locals(&r.arg, scope),
+                }
+            }
+        }
+        (p, _) => bind_locals(p, scope),
+    }
+}
+
+fn bind_decl(d: &Decl, scope: &mut Scope, block_level: bool) {
+    match d {
+        Decl::Var(v) => {
+            // In a block, only `let`/`const` belong to the block; `var` is hoisted.
+            if !block_level || v.kind != VarDeclKind::Var {
+                v.decls.iter().for_each(|d| bind_declarator(d, scope));
+            }
+        }
+        Decl::Fn(f) => {
+            scope.insert(f.ident.sym.clone(), Binding::Local);
+        }
+        Decl::Class(c) => {
+            scope.insert(c.ident.sym.clone(), Binding::Local);
+        }
+        Decl::Using(u) => u.decls.iter().for_each(|d| bind_locals(&d.name, scope)),
+        Decl::TsEnum(e) => {
+            scope.insert(e.id.sym.clone(), Binding::Local);
+        }
+        _ => {}
+    }
+}
+
+/// `var` declarations anywhere in a function body (not in nested functions): they are
+/// function-scoped.
+struct VarHoist<'s> {
+    scope: &'s mut Scope,
+}
+
+impl Visit for VarHoist<'_> {
+    fn visit_var_decl(&mut self, v: &VarDecl) {
+        if v.kind == VarDeclKind::Var {
+            v.decls.iter().for_each(|d| bind_declarator(d, self.scope));
+        }
+    }
+    fn visit_function(&mut self, _: &Function) {}
+    fn visit_arrow_expr(&mut self, _: &ArrowExpr) {}
+    fn visit_class(&mut self, _: &Class) {}
+    fn visit_expr(&mut self, _: &Expr) {}
+}
+
+fn function_scope(stmts: &[Stmt]) -> Scope {
+    let mut scope = Scope::default();
+    for s in stmts {
+        s.visit_with(&mut VarHoist { scope: &mut scope });
+        if let Stmt::Decl(d) = s {
+            bind_decl(d, &mut scope, false);
+        }
+    }
+    scope
+}
+
+fn block_scope(stmts: &[Stmt]) -> Scope {
+    let mut scope = Scope::default();
+    for s in stmts {
+        if let Stmt::Decl(d) = s {
+            bind_decl(d, &mut scope, true);
+        }
+    }
+    scope
+}
+
+fn module_scope(items: &[ModuleItem]) -> Scope {
+    let mut scope = Scope::default();
+    for item in items {
+        match item {
+            ModuleItem::Stmt(s) => {
+                s.visit_with(&mut VarHoist { scope: &mut scope });
+                if let Stmt::Decl(d) = s {
+                    bind_decl(d, &mut scope, false);
+                }
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::Import(i)) if !i.type_only => {
+                let src = str_value(&i.src);
+                for s in &i.specifiers {
+                    match s {
+                        ImportSpecifier::Named(n) if !n.is_type_only => {
+                            let imported = match &n.imported {
+                                Some(ModuleExportName::Ident(id)) => id.sym.to_string(),
+                                Some(ModuleExportName::Str(s)) => str_value(s),
+                                None => n.local.sym.to_string(),
+                            };
+                            scope.insert(
+                                n.local.sym.clone(),
+                                Binding::Import(src.clone(), Some(imported)),
+                            );
+                        }
+                        ImportSpecifier::Named(_) => {}
+                        ImportSpecifier::Default(d) => {
+                            scope.insert(d.local.sym.clone(), Binding::Import(src.clone(), None));
+                        }
+                        ImportSpecifier::Namespace(n) => {
+                            scope.insert(n.local.sym.clone(), Binding::Import(src.clone(), None));
+                        }
+                    }
+                }
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
+                bind_decl(&e.decl, &mut scope, false)
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(i)) => {
+                scope.insert(i.id.sym.clone(), Binding::Local);
+            }
+            _ => {}
+        }
+    }
+    scope
+}
+
+impl<'a> Collector<'a> {
+    fn eval(&self) -> Evaluator<'_> {
+        Evaluator::new(&self.scopes, self.file, self.dir, self.cwd)
+    }
+
+    fn at(&self, span: Span) -> (u32, u32) {
+        self.lines.at(span.lo.0)
+    }
+
+    fn note_module_syntax(&mut self, span: Span) {
+        if !self.out.module_syntax {
+            self.out.module_syntax = true;
+            self.out.module_syntax_at = self.at(span);
+        }
+    }
+
+    fn push(&mut self, kind: EdgeKind, target: Target, base: &Path, span: Span, specifier: String) {
+        let (line, column) = self.at(span);
+        self.out.edges.push(Edge {
+            kind,
+            target,
+            base: base.to_path_buf(),
+            line,
+            column,
+            specifier,
+        });
+    }
+
+    fn static_edge(&mut self, kind: EdgeKind, src: &Str) {
+        let spec = str_value(src);
+        self.push(
+            kind,
+            Target::Spec(spec.clone()),
+            &self.dir.to_path_buf(),
+            src.span,
+            spec,
+        );
+    }
+
+    /// An edge whose argument is an expression: evaluate it, one edge per possible value.
+    fn expr_edge(
+        &mut self,
+        kind: EdgeKind,
+        arg: Option<&ExprOrSpread>,
+        base: Option<PathBuf>,
+        call: Span,
+    ) {
+        let Some(arg) = arg else { return };
+        let base = base.unwrap_or_else(|| self.dir.to_path_buf());
+        let span = arg.expr.span();
+        if arg.spread.is_some() {
+            if kind != EdgeKind::Asset {
+                self.push(
+                    kind,
+                    Target::Dynamic("a spread argument".into()),
+                    &base,
+                    span,
+                    "<dynamic>".into(),
+                );
+            }
+            return;
+        }
+        let values = self.eval().eval(&arg.expr);
+        let several = values.len() > 1;
+        let span = if span.lo.0 == 0 { call } else { span };
+        for v in values {
+            self.value_edge(kind, v, &base, span, several);
+        }
+    }
+
+    fn value_edge(&mut self, kind: EdgeKind, v: V, base: &Path, span: Span, several: bool) {
+        let module = kind != EdgeKind::Asset;
+        match v {
+            V::Str(s) if s.is_empty() => {}
+            V::Str(s) => {
+                if !module {
+                    let p = if s.starts_with('/') {
+                        Some(PathBuf::from(&s))
+                    } else {
+                        self.cwd.map(|c| c.join(&s))
+                    };
+                    // A cwd-relative read with no known cwd: nothing we can name.
+                    if let Some(p) = p {
+                        self.push(kind, Target::Path(normalize(&p)), base, span, s);
+                    }
+                } else if let Some(p) = super::eval::file_url_to_path(&s) {
+                    self.push(kind, Target::Path(normalize(&p)), base, span, s);
+                } else {
+                    self.push(kind, Target::Spec(s.clone()), base, span, s);
+                }
+            }
+            V::Url(inner) => match *inner {
+                V::Str(p) => {
+                    let written = format!("file://{p}");
+                    self.push(
+                        kind,
+                        Target::Path(normalize(Path::new(&p))),
+                        base,
+                        span,
+                        written,
+                    );
+                }
+                V::Pat(segs) => self.glob_edge(kind, segs, base, span),
+                other => self.value_edge(kind, other, base, span, several),
+            },
+            V::Pat(segs) => self.glob_edge(kind, segs, base, span),
+            V::Unknown(why) if module => {
+                let detail = if several {
+                    format!("{why} (its other values are traced)")
+                } else {
+                    why
+                };
+                self.push(
+                    kind,
+                    Target::Dynamic(detail),
+                    base,
+                    span,
+                    "<dynamic>".into(),
+                );
+            }
+            V::Obj(_) if module => {
+                self.push(
+                    kind,
+                    Target::Dynamic("not a string".into()),
+                    base,
+                    span,
+                    "<dynamic>".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn glob_edge(&mut self, kind: EdgeKind, segs: Vec<Seg>, base: &Path, span: Span) {
+        let written: String = segs
+            .iter()
+            .map(|s| match s {
+                Seg::Lit(l) => l.as_str(),
+                Seg::Wild => "*",
+            })
+            .collect();
+        let first = match segs.first() {
+            Some(Seg::Lit(l)) => l.clone(),
+            _ => String::new(),
+        };
+        let absolute = if first.starts_with('/') {
+            Some(segs)
+        } else if first.starts_with("./") || first.starts_with("../") {
+            let mut all = vec![Seg::Lit(format!("{}/", base.display()))];
+            all.extend(segs);
+            match super::eval::normalize_pattern(super::eval::pattern(all)) {
+                V::Pat(p) => Some(p),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        match absolute {
+            Some(segs) => self.push(
+                kind,
+                Target::Glob(Glob {
+                    segs,
+                    written: written.clone(),
+                }),
+                base,
+                span,
+                written,
+            ),
+            None if kind != EdgeKind::Asset => {
+                let why = if first.is_empty() {
+                    "not statically known".to_string()
+                } else {
+                    format!("a package name built at run time (`{written}`)")
+                };
+                self.push(kind, Target::Dynamic(why), base, span, written);
+            }
+            None => {}
+        }
+    }
+}
+
+impl Visit for Collector<'_> {
+    fn visit_module(&mut self, m: &Module) {
+        self.scopes.push(module_scope(&m.body));
+        m.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_script(&mut self, s: &Script) {
+        self.scopes.push(function_scope(&s.body));
+        s.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_function(&mut self, f: &Function) {
+        let mut scope = f
+            .body
+            .as_ref()
+            .map(|b| function_scope(&b.stmts))
+            .unwrap_or_default();
+        for p in &f.params {
+            bind_locals(&p.pat, &mut scope);
+        }
+        scope.insert("arguments".into(), Binding::Local);
+        self.scopes.push(scope);
+        f.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_constructor(&mut self, c: &Constructor) {
+        let mut scope = c
+            .body
+            .as_ref()
+            .map(|b| function_scope(&b.stmts))
+            .unwrap_or_default();
+        for p in &c.params {
+            match p {
+                ParamOrTsParamProp::Param(p) => bind_locals(&p.pat, &mut scope),
+                ParamOrTsParamProp::TsParamProp(tp) => match &tp.param {
+                    TsParamPropParam::Ident(b) => {
+                        scope.insert(b.id.sym.clone(), Binding::Local);
+                    }
+                    TsParamPropParam::Assign(a) => bind_locals(&a.left, &mut scope),
+                },
+            }
+        }
+        self.scopes.push(scope);
+        c.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_arrow_expr(&mut self, a: &ArrowExpr) {
+        let mut scope = match &*a.body {
+            ArrowFunctionBody::FunctionBody(b) => function_scope(&b.stmts),
+            _ => Scope::default(),
+        };
+        for p in &a.params {
+            bind_locals(p, &mut scope);
+        }
+        self.scopes.push(scope);
+        a.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_block_stmt(&mut self, b: &BlockStmt) {
+        self.scopes.push(block_scope(&b.stmts));
+        b.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_catch_clause(&mut self, c: &CatchClause) {
+        let mut scope = Scope::default();
+        if let Some(p) = &c.param {
+            bind_locals(p, &mut scope);
+        }
+        self.scopes.push(scope);
+        c.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_for_stmt(&mut self, f: &ForStmt) {
+        let mut scope = Scope::default();
+        if let Some(VarDeclOrExpr::VarDecl(v)) = &f.init {
+            if v.kind != VarDeclKind::Var {
+                v.decls
+                    .iter()
+                    .for_each(|d| bind_locals(&d.name, &mut scope));
+            }
+        }
+        self.scopes.push(scope);
+        f.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_for_of_stmt(&mut self, f: &ForOfStmt) {
+        let mut scope = Scope::default();
+        if let ForHead::VarDecl(v) = &f.left {
+            v.decls
+                .iter()
+                .for_each(|d| bind_locals(&d.name, &mut scope));
+        }
+        self.scopes.push(scope);
+        f.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_for_in_stmt(&mut self, f: &ForInStmt) {
+        let mut scope = Scope::default();
+        if let ForHead::VarDecl(v) = &f.left {
+            v.decls
+                .iter()
+                .for_each(|d| bind_locals(&d.name, &mut scope));
+        }
+        self.scopes.push(scope);
+        f.visit_children_with(self);
+        self.scopes.pop();
+    }
+
+    fn visit_class_decl(&mut self, c: &ClassDecl) {
+        c.class.visit_with(self);
+    }
+
+    fn visit_expr(&mut self, e: &Expr) {
+        if self.nesting >= MAX_NESTING {
+            return;
+        }
+        self.nesting += 1;
+        e.visit_children_with(self);
+        self.nesting -= 1;
+    }
+
+    fn visit_module_decl(&mut self, d: &ModuleDecl) {
+        self.note_module_syntax(d.span());
+        match d {
+            ModuleDecl::Import(i) => {
+                let all_types = !i.specifiers.is_empty()
+                    && i.specifiers
+                        .iter()
+                        .all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only));
+                if !i.type_only && !all_types {
+                    self.static_edge(EdgeKind::Import, &i.src);
+                }
+            }
+            ModuleDecl::ExportNamed(n) => {
+                if let Some(src) = &n.src {
+                    let all_types = !n.specifiers.is_empty()
+                        && n.specifiers
+                            .iter()
+                            .all(|s| matches!(s, ExportSpecifier::Named(s) if s.is_type_only));
+                    if !n.type_only && !all_types {
+                        self.static_edge(EdgeKind::Import, src);
+                    }
+                }
+            }
+            ModuleDecl::ExportAll(a) => {
+                if !a.type_only {
+                    self.static_edge(EdgeKind::Import, &a.src);
+                }
+            }
+            ModuleDecl::TsImportEquals(i) => {
+                // `import x = require('y')`: a CommonJS require (not erasable: Node's type
+                // stripping rejects it, but the dependency is real once compiled).
+                if !i.is_type_only {
+                    if let TsModuleRef::TsExternalModuleRef(r) = &i.module_ref {
+                        self.static_edge(EdgeKind::Require, &r.expr);
+                    }
+                }
+            }
+            _ => {}
+        }
+        d.visit_children_with(self);
+    }
+
+    fn visit_meta_prop_expr(&mut self, m: &MetaPropExpr) {
+        if m.kind == MetaPropKind::ImportMeta {
+            self.note_module_syntax(m.span);
+        }
+    }
+
+    fn visit_call_expr(&mut self, c: &CallExpr) {
+        match &c.callee {
+            Callee::Import(_) => self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span),
+            Callee::Expr(callee) => {
+                let f = self.eval().eval_one(callee);
+                match f {
+                    V::Obj(Known::Require(base)) | V::Obj(Known::RequireResolve(base)) => {
+                        self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span)
+                    }
+                    V::Obj(Known::FsFn(name)) if is_fs_read(&name) => {
+                        self.expr_edge(EdgeKind::Asset, c.args.first(), None, c.span)
+                    }
+                    V::Obj(Known::ModuleRegister) => {
+                        // module.register(spec, parentURL): resolved relative to parentURL.
+                        let base =
+                            c.args
+                                .get(1)
+                                .and_then(|a| match self.eval().eval_one(&a.expr) {
+                                    V::Url(inner) => match *inner {
+                                        V::Str(p) => Path::new(&p).parent().map(Path::to_path_buf),
+                                        _ => None,
+                                    },
+                                    _ => None,
+                                });
+                        self.expr_edge(EdgeKind::Import, c.args.first(), base, c.span)
+                    }
+                    V::Obj(Known::Bindings) => {
+                        let dir = self.dir.to_path_buf();
+                        self.push(
+                            EdgeKind::Require,
+                            Target::NativeDir(dir.clone()),
+                            &dir,
+                            c.span,
+                            "bindings".into(),
+                        );
+                    }
+                    V::Obj(Known::NodeGypBuild) => {
+                        let dir = match c.args.first().map(|a| self.eval().eval_one(&a.expr)) {
+                            Some(V::Str(s)) if s.starts_with('/') => PathBuf::from(s),
+                            _ => self.dir.to_path_buf(),
+                        };
+                        let base = self.dir.to_path_buf();
+                        self.push(
+                            EdgeKind::Require,
+                            Target::NativeDir(dir),
+                            &base,
+                            c.span,
+                            "node-gyp-build".into(),
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        c.visit_children_with(self);
+    }
+
+    fn visit_new_expr(&mut self, n: &NewExpr) {
+        if let V::Obj(Known::UrlCtor) = self.eval().eval_one(&n.callee) {
+            if n.args.as_ref().is_some_and(|a| a.len() >= 2) {
+                let values = self.eval().eval(&Expr::New(n.clone()));
+                let span = n
+                    .args
+                    .as_ref()
+                    .and_then(|a| a.first())
+                    .map(|a| a.expr.span())
+                    .unwrap_or(n.span);
+                let dir = self.dir.to_path_buf();
+                for v in values {
+                    if let V::Url(_) = v {
+                        self.value_edge(EdgeKind::UrlRef, v, &dir, span, false);
+                    }
+                }
+            }
+        }
+        n.visit_children_with(self);
+    }
+}

@@ -1,0 +1,328 @@
+//! File-system helpers for the tracer: canonical paths with the symlinks passed through, the
+//! nearest package.json, asset directories, globs, native addons.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+
+use super::edges::{EdgeKind, Glob};
+
+/// At most this many symlinks are followed while canonicalizing one path (Linux uses 40 too):
+/// a cycle ends as "not canonicalizable" instead of looping.
+const MAX_LINK_HOPS: usize = 40;
+/// Bound on the files one glob or asset directory may add.
+const MAX_WALK: usize = 20_000;
+
+/// Per-trace caches, shared by the worker threads.
+#[derive(Default)]
+pub(crate) struct Fsx {
+    /// Directory (absolute, lexically normal) -> its real path and the links passed through.
+    dirs: Mutex<HashMap<PathBuf, (PathBuf, Vec<(PathBuf, PathBuf)>)>>,
+    /// Directory -> the nearest package.json at or above it.
+    pjson: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// package.json -> whether its `type` is `module`.
+    types: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl Fsx {
+    /// The real path of `path`, recording each symlink met on the way (link as found -> target
+    /// as `read_link` gives it) into `links`. Every ancestor component is checked, so pnpm's
+    /// `node_modules/x -> .pnpm/x@1/node_modules/x` and links in the middle of a path are seen.
+    pub(crate) fn canonical(&self, path: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> PathBuf {
+        let path = normalize(path);
+        let mut hops = 0;
+        self.canonical_inner(&path, links, &mut hops)
+    }
+
+    fn canonical_inner(
+        &self,
+        path: &Path,
+        links: &mut Vec<(PathBuf, PathBuf)>,
+        hops: &mut usize,
+    ) -> PathBuf {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.to_path_buf();
+        };
+        let real_parent = self.canonical_dir(parent, links, hops);
+        let candidate = real_parent.join(name);
+        self.follow(&candidate, links, hops)
+    }
+
+    /// `candidate` has a real parent; if it is itself a link, follow it.
+    fn follow(
+        &self,
+        candidate: &Path,
+        links: &mut Vec<(PathBuf, PathBuf)>,
+        hops: &mut usize,
+    ) -> PathBuf {
+        let is_link =
+            std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link || *hops >= MAX_LINK_HOPS {
+            return candidate.to_path_buf();
+        }
+        let Ok(target) = std::fs::read_link(candidate) else {
+            return candidate.to_path_buf();
+        };
+        *hops += 1;
+        links.push((candidate.to_path_buf(), target.clone()));
+        let parent = candidate.parent().unwrap_or(Path::new("/"));
+        let next = normalize(&parent.join(&target));
+        self.canonical_inner(&next, links, hops)
+    }
+
+    fn canonical_dir(
+        &self,
+        dir: &Path,
+        links: &mut Vec<(PathBuf, PathBuf)>,
+        hops: &mut usize,
+    ) -> PathBuf {
+        if let Ok(cache) = self.dirs.lock() {
+            if let Some((real, found)) = cache.get(dir) {
+                links.extend(found.iter().cloned());
+                return real.clone();
+            }
+        }
+        let mut found = Vec::new();
+        let real = self.canonical_inner(dir, &mut found, hops);
+        links.extend(found.iter().cloned());
+        if let Ok(mut cache) = self.dirs.lock() {
+            cache.insert(dir.to_path_buf(), (real.clone(), found));
+        }
+        real
+    }
+
+    /// The nearest package.json at or above the directory of `file` (Node's package scope).
+    pub(crate) fn boundary_package_json(&self, file: &Path) -> Option<PathBuf> {
+        let dir = file.parent()?;
+        self.nearest_pjson(dir)
+    }
+
+    fn nearest_pjson(&self, dir: &Path) -> Option<PathBuf> {
+        if let Ok(cache) = self.pjson.lock() {
+            if let Some(hit) = cache.get(dir) {
+                return hit.clone();
+            }
+        }
+        let candidate = dir.join("package.json");
+        let found = if candidate.is_file() {
+            Some(candidate)
+        } else {
+            dir.parent().and_then(|p| self.nearest_pjson(p))
+        };
+        if let Ok(mut cache) = self.pjson.lock() {
+            cache.insert(dir.to_path_buf(), found.clone());
+        }
+        found
+    }
+
+    /// `"type": "module"` in this package.json (an unreadable one counts as CommonJS, as in Node).
+    pub(crate) fn package_type_is_module(&self, pjson: &Path) -> bool {
+        if let Ok(cache) = self.types.lock() {
+            if let Some(hit) = cache.get(pjson) {
+                return *hit;
+            }
+        }
+        let is_module = std::fs::read(pjson)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("module"));
+        if let Ok(mut cache) = self.types.lock() {
+            cache.insert(pjson.to_path_buf(), is_module);
+        }
+        is_module
+    }
+}
+
+/// Lexical normalization: `.` removed, `..` applied (never above the root). No file-system access.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The extension in lower case (`""` when none). `.d.ts` counts as `ts`; callers that care use
+/// `is_parseable`.
+pub(crate) fn ext(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// Files whose edges we collect.
+pub(crate) fn is_parseable(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts") {
+        return false;
+    }
+    matches!(
+        ext(path).as_str(),
+        "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx"
+    )
+}
+
+/// Whether a path reached by a module-ish edge is loaded as a module (vs. read as an asset).
+/// `new URL('./x', import.meta.url)`: `.js/.mjs/.cjs/.node` or no extension is a module.
+pub(crate) fn is_module_path(path: &Path, kind: EdgeKind) -> bool {
+    let e = ext(path);
+    match kind {
+        EdgeKind::UrlRef => matches!(e.as_str(), "" | "js" | "mjs" | "cjs" | "node"),
+        EdgeKind::Asset => false,
+        _ => matches!(
+            e.as_str(),
+            "js" | "mjs" | "cjs" | "jsx" | "ts" | "mts" | "cts" | "tsx" | "json" | "node"
+        ),
+    }
+}
+
+/// For a path found under `node_modules`, the package directory (`…/node_modules/@s/pkg`).
+pub(crate) fn package_dir_in_node_modules(found: &Path) -> Option<PathBuf> {
+    let comps: Vec<Component> = found.components().collect();
+    let idx = comps
+        .iter()
+        .rposition(|c| c.as_os_str() == "node_modules")?;
+    let first = comps.get(idx + 1)?;
+    let mut end = idx + 2;
+    if first
+        .as_os_str()
+        .to_str()
+        .is_some_and(|s| s.starts_with('@'))
+    {
+        end += 1;
+    }
+    if end > comps.len() {
+        return None;
+    }
+    Some(comps[..end].iter().collect())
+}
+
+/// The package directory of a real file: its nearest package.json's directory.
+fn package_root(file: &Path) -> Option<PathBuf> {
+    let mut dir = file.parent()?;
+    loop {
+        if dir.join("package.json").is_file() {
+            return Some(dir.to_path_buf());
+        }
+        dir = dir.parent()?;
+    }
+}
+
+/// Walk `dir` (no link following, nested `node_modules` skipped), calling `keep` on each file.
+fn walk_files(dir: &Path, mut keep: impl FnMut(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter();
+    for entry in walker
+        .filter_entry(|e| e.depth() == 0 || e.file_name() != "node_modules")
+        .flatten()
+    {
+        if out.len() >= MAX_WALK {
+            break;
+        }
+        let ft = entry.file_type();
+        // Symlinked files are kept: the caller canonicalizes them (and records the link).
+        if (ft.is_file() || ft.is_symlink()) && keep(entry.path()) {
+            out.push(entry.path().to_path_buf());
+        }
+    }
+    out
+}
+
+/// The shared libraries a `.node` addon may load: `**/*.so*` of its package (nft's
+/// `sharedlib-emit`, Linux flavour: the image is Linux), nested `node_modules` excluded.
+pub(crate) fn shared_libs(addon: &Path, _fsx: &Fsx) -> Vec<PathBuf> {
+    let Some(root) = package_root(addon) else {
+        return Vec::new();
+    };
+    walk_files(&root, |p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        name.ends_with(".so") || name.contains(".so.") || name.ends_with(".dylib")
+    })
+}
+
+/// Every `.node` file of the package that contains `dir` (for `bindings` / `node-gyp-build`).
+pub(crate) fn native_files(dir: &Path) -> Vec<PathBuf> {
+    let root = package_root(&dir.join("x")).unwrap_or_else(|| dir.to_path_buf());
+    walk_files(&root, |p| ext(p) == "node")
+}
+
+/// Files of an asset directory read by `from` (e.g. `readdirSync(join(__dirname, 'dir'))`), with
+/// nft's guards: never the module's own directory or one above it, never a `node_modules`
+/// directory, and inside `node_modules` never outside the module's package. Sources and docs are
+/// skipped as nft does (`.h/.c/.cpp/.cmake`, README, CHANGELOG).
+pub(crate) fn asset_dir_files(from: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
+    let own = from.parent()?;
+    if own.starts_with(dir) || dir.file_name().is_some_and(|n| n == "node_modules") {
+        return None;
+    }
+    if let Some(pkg) = package_dir_in_node_modules(from) {
+        if !dir.starts_with(&pkg) {
+            return None;
+        }
+    }
+    Some(walk_files(dir, |p| {
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let e = ext(p);
+        !(matches!(e.as_str(), "h" | "c" | "cpp" | "cmake")
+            || name.starts_with("readme")
+            || name.starts_with("changelog"))
+    }))
+}
+
+/// Files matching a glob of a partially static specifier or path. Returns the matches (sorted)
+/// and, when nothing could be walked, why.
+pub(crate) fn glob(from: &Path, glob: &Glob, kind: EdgeKind) -> (Vec<PathBuf>, Option<String>) {
+    let root = glob.walk_root();
+    let Some(own) = from.parent() else {
+        return (Vec::new(), None);
+    };
+    // A walk must stay inside the module's package (or its directory when it has none): a
+    // pattern like `'/' + x` would otherwise walk the whole disk.
+    let limit = package_root(from).unwrap_or_else(|| own.to_path_buf());
+    if !root.starts_with(&limit) {
+        return (
+            Vec::new(),
+            Some(format!(
+                "not expanded: the pattern's directory {} is outside the package {}",
+                root.display(),
+                limit.display()
+            )),
+        );
+    }
+    if !root.is_dir() {
+        return (
+            Vec::new(),
+            Some(format!("no such directory: {}", root.display())),
+        );
+    }
+    let modules = !matches!(kind, EdgeKind::Asset);
+    let matches = walk_files(&root, |p| {
+        if p == from {
+            return false;
+        }
+        if modules {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".d.ts") || name.ends_with(".map") {
+                return false;
+            }
+        }
+        glob.matches(p, modules)
+    });
+    (matches, None)
+}

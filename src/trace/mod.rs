@@ -1,0 +1,643 @@
+//! `trace`: the dependency closure of handler modules (see `reference/tracing-rules.md`).
+//!
+//! SWC collects the edges of each file on its original (pre-strip) AST (`edges.rs`), a small
+//! bounded evaluator turns arguments into specifiers, paths or globs (`eval.rs`), and
+//! `oxc_resolver` resolves them with Node's conditions (`resolve.rs`). Symlinks passed through
+//! are recorded (`fsx.rs`) so that a copy can recreate them. Problems are data, never panics.
+
+mod edges;
+mod eval;
+mod fsx;
+mod resolve;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use edges::{Edge, EdgeKind, Target};
+use fsx::Fsx;
+use resolve::{ResolveOutcome, Resolvers};
+
+/// How to trace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceOptions {
+    /// When set, resolution results outside this directory are NOT followed: they become
+    /// `EdgeProblemKind::OutsideBoundary` problems (with `target`). Used to trace "inside the
+    /// deployable tree without ever leaving it" (the standalone folder as if moved to /app).
+    /// Compared by path component, not string prefix.
+    pub boundary: Option<PathBuf>,
+    /// The runtime working directory (`process.cwd()`), when known. Only used to evaluate
+    /// `process.cwd()` in asset paths; `None` leaves such paths unevaluated.
+    pub cwd: Option<PathBuf>,
+}
+
+/// Why a file is part of the closure. Ordered from weakest to strongest: a file reached for
+/// several reasons keeps the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// A `package.json` read by resolution or needed for the module kind.
+    PackageJson,
+    /// A shared library next to a `.node` addon (`**/*.so*` of its package).
+    SharedLib,
+    /// A file read at run time (`fs.*`, `new URL('./x.txt', import.meta.url)`).
+    Asset,
+    /// Matched by a partially static specifier (`require('./locales/' + x)`).
+    Glob,
+    /// Loaded by `import`/`require` (or an equivalent) from another file of the closure.
+    Dependency,
+    /// One of the traced entries.
+    Entry,
+}
+
+/// One file of the closure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileInfo {
+    pub reason: Reason,
+    /// The files that caused this one to be included (importers), sorted. Empty for entries.
+    pub parents: Vec<PathBuf>,
+}
+
+/// What went wrong (or deserves a note) on one edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeProblemKind {
+    /// The specifier resolves to nothing (the resolver's error is in `detail`).
+    Unresolvable,
+    /// The specifier is not statically known (`require(name)`); nothing was traced for it.
+    Dynamic,
+    /// It resolved outside `TraceOptions::boundary` (`target`); not followed.
+    OutsideBoundary,
+    /// An ESM import of a relative path without extension (or a directory): Node's ESM loader
+    /// does not probe, so it fails at run time. `target` is what CJS probing would find.
+    EsmExtensionless,
+    /// The file does not parse (line/column of the first error).
+    ParseError,
+    /// An entry does not exist or is not a file.
+    EntryMissing,
+    /// Info: a partially static specifier was traced as a glob (`specifier` is the pattern,
+    /// `detail` says how many files matched).
+    Glob,
+    /// Warning: a `.js`/`.ts` file whose package has no `"type": "module"` contains ESM syntax.
+    /// Node >= 22.7 / 20.19 detects and loads it as ESM; older versions fail.
+    TypelessEsm,
+}
+
+/// One problem, located in the importing file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EdgeProblem {
+    pub kind: EdgeProblemKind,
+    /// The importing file.
+    pub from: PathBuf,
+    /// 1-based line of the specifier/call in `from` (0 when not applicable, e.g. entries).
+    pub line: u32,
+    /// 1-based column (in characters) of the specifier/call in `from`.
+    pub column: u32,
+    /// As written (`"<dynamic>"` when not static; the glob pattern for globs).
+    pub specifier: String,
+    /// One line: the resolver's error, or why it is dynamic.
+    pub detail: String,
+    /// For `OutsideBoundary` and `EsmExtensionless`: where it resolved.
+    pub target: Option<PathBuf>,
+}
+
+/// The result of a trace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Closure {
+    /// Real files needed at run time (absolute paths, sorted), with why each is included.
+    pub files: BTreeMap<PathBuf, FileInfo>,
+    /// Symlinks passed through: link path (absolute, as found) -> target exactly as
+    /// `read_link` gives it.
+    pub links: BTreeMap<PathBuf, PathBuf>,
+    /// Sorted and deduplicated.
+    pub problems: Vec<EdgeProblem>,
+}
+
+/// Traces closures. Holds the resolvers (their caches live as long as the tracer).
+pub struct Tracer {
+    options: TraceOptions,
+    /// The boundary with symlinks resolved, so that it compares with real paths.
+    boundary: Option<PathBuf>,
+    resolvers: Resolvers,
+}
+
+/// A file to add, found while processing one file (in parallel); merged in order afterwards.
+struct Add {
+    path: PathBuf,
+    reason: Reason,
+    parent: Option<PathBuf>,
+}
+
+#[derive(Default)]
+struct FileOutcome {
+    adds: Vec<Add>,
+    links: Vec<(PathBuf, PathBuf)>,
+    problems: Vec<EdgeProblem>,
+}
+
+impl Tracer {
+    pub fn new(options: TraceOptions) -> Self {
+        let boundary = options
+            .boundary
+            .as_ref()
+            .map(|b| std::fs::canonicalize(b).unwrap_or_else(|_| fsx::normalize(b)));
+        Self {
+            options,
+            boundary,
+            resolvers: Resolvers::new(),
+        }
+    }
+
+    /// Trace the closure of `entries` (absolute file paths). Never panics; problems are data.
+    pub fn trace(&self, entries: &[PathBuf]) -> Closure {
+        let fsx = Fsx::default();
+        let mut state = State::default();
+        let mut queue: Vec<PathBuf> = Vec::new();
+
+        let mut sorted_entries: Vec<&PathBuf> = entries.iter().collect();
+        sorted_entries.sort();
+        sorted_entries.dedup();
+        for entry in sorted_entries {
+            let entry = fsx::normalize(entry);
+            if !entry.is_file() {
+                state.problems.insert(EdgeProblem {
+                    kind: EdgeProblemKind::EntryMissing,
+                    from: entry.clone(),
+                    line: 0,
+                    column: 0,
+                    specifier: entry.display().to_string(),
+                    detail: if entry.exists() {
+                        "not a file".into()
+                    } else {
+                        "no such file".into()
+                    },
+                    target: None,
+                });
+                continue;
+            }
+            let mut out = FileOutcome::default();
+            let real = fsx.canonical(&entry, &mut out.links);
+            if !self.inside(&real) {
+                out.problems.push(EdgeProblem {
+                    kind: EdgeProblemKind::OutsideBoundary,
+                    from: entry.clone(),
+                    line: 0,
+                    column: 0,
+                    specifier: entry.display().to_string(),
+                    detail: "the entry's real path is outside the boundary".into(),
+                    target: Some(real),
+                });
+            } else {
+                out.adds.push(Add {
+                    path: real,
+                    reason: Reason::Entry,
+                    parent: None,
+                });
+            }
+            state.merge(out, &mut queue);
+        }
+
+        let mut parsed: BTreeSet<PathBuf> = BTreeSet::new();
+        while !queue.is_empty() {
+            let mut wave: Vec<PathBuf> = std::mem::take(&mut queue);
+            wave.sort();
+            wave.dedup();
+            wave.retain(|p| parsed.insert(p.clone()));
+            let outcomes = par_map(&wave, |file| self.process_file(file, &fsx));
+            for (file, out) in wave.iter().zip(outcomes) {
+                let out = out.unwrap_or_else(|| FileOutcome {
+                    problems: vec![problem(
+                        EdgeProblemKind::ParseError,
+                        file,
+                        (0, 0),
+                        "",
+                        "internal error while analysing this file".into(),
+                    )],
+                    ..FileOutcome::default()
+                });
+                state.merge(out, &mut queue);
+            }
+        }
+        state.finish()
+    }
+
+    fn inside(&self, real: &Path) -> bool {
+        match &self.boundary {
+            // Path::starts_with compares whole components: `/repo-b` is not inside `/repo`.
+            Some(b) => real.starts_with(b),
+            None => true,
+        }
+    }
+
+    /// Parse one file, collect its edges and resolve them. Runs on worker threads.
+    fn process_file(&self, file: &Path, fsx: &Fsx) -> FileOutcome {
+        let mut out = FileOutcome::default();
+        let ext = fsx::ext(file);
+        // The module kind of .js/.ts comes from the nearest package.json: it is needed at run time.
+        let boundary_pjson = fsx.boundary_package_json(file);
+        let declared_esm = match ext.as_str() {
+            "mjs" | "mts" => true,
+            "cjs" | "cts" => false,
+            _ => boundary_pjson
+                .as_ref()
+                .is_some_and(|p| fsx.package_type_is_module(p)),
+        };
+        if matches!(ext.as_str(), "js" | "ts" | "jsx" | "tsx") {
+            if let Some(pj) = &boundary_pjson {
+                self.add_checked(&mut out, pj.clone(), Reason::PackageJson, file, fsx);
+            }
+        }
+        let source = match std::fs::read(file) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) => {
+                out.problems.push(problem(
+                    EdgeProblemKind::ParseError,
+                    file,
+                    (0, 0),
+                    "",
+                    format!("cannot read: {e}"),
+                ));
+                return out;
+            }
+        };
+        let ctx = edges::FileCtx {
+            path: file,
+            cwd: self.options.cwd.as_deref(),
+        };
+        let parsed = edges::collect(&ctx, &source);
+        if let Some((line, col, msg)) = parsed.parse_error {
+            out.problems.push(problem(
+                EdgeProblemKind::ParseError,
+                file,
+                (line, col),
+                "",
+                msg,
+            ));
+        }
+        if parsed.module_syntax
+            && !declared_esm
+            && matches!(ext.as_str(), "js" | "ts" | "jsx" | "tsx")
+        {
+            out.problems.push(problem(
+                EdgeProblemKind::TypelessEsm,
+                file,
+                parsed.module_syntax_at,
+                "",
+                "ESM syntax in a file whose package.json has no \"type\": \"module\": Node >= 22.7 \
+                 detects it, older Node fails"
+                    .into(),
+            ));
+        }
+        for edge in &parsed.edges {
+            self.process_edge(&mut out, file, edge, fsx, boundary_pjson.as_deref());
+        }
+        out
+    }
+
+    fn process_edge(
+        &self,
+        out: &mut FileOutcome,
+        file: &Path,
+        edge: &Edge,
+        fsx: &Fsx,
+        importer_pjson: Option<&Path>,
+    ) {
+        let at = (edge.line, edge.column);
+        match &edge.target {
+            Target::Dynamic(detail) => {
+                out.problems.push(problem(
+                    EdgeProblemKind::Dynamic,
+                    file,
+                    at,
+                    &edge.specifier,
+                    detail.clone(),
+                ));
+            }
+            Target::Spec(spec) => {
+                let esm = matches!(edge.kind, EdgeKind::Import);
+                match self.resolvers.resolve(&edge.base, spec, esm) {
+                    ResolveOutcome::Builtin => {}
+                    ResolveOutcome::Found(paths) => {
+                        let bare = !is_path_like(spec);
+                        for p in paths {
+                            self.add_resolved(out, &p, file, fsx, bare, importer_pjson);
+                        }
+                    }
+                    ResolveOutcome::EsmExtensionless { target, error } => {
+                        out.problems.push(EdgeProblem {
+                            target: Some(target),
+                            ..problem(
+                                EdgeProblemKind::EsmExtensionless,
+                                file,
+                                at,
+                                spec,
+                                format!("ESM imports must name the file (with extension); {error}"),
+                            )
+                        });
+                    }
+                    ResolveOutcome::NotFound(error) => {
+                        out.problems.push(problem(
+                            EdgeProblemKind::Unresolvable,
+                            file,
+                            at,
+                            spec,
+                            error,
+                        ));
+                    }
+                }
+            }
+            Target::Path(p) => {
+                let meta = std::fs::metadata(p);
+                match edge.kind {
+                    EdgeKind::Import | EdgeKind::Require | EdgeKind::UrlRef
+                        if fsx::is_module_path(p, edge.kind) =>
+                    {
+                        if meta.as_ref().is_ok_and(|m| m.is_file()) {
+                            self.add_resolved(out, p, file, fsx, false, importer_pjson);
+                        } else if !matches!(edge.kind, EdgeKind::UrlRef) {
+                            out.problems.push(problem(
+                                EdgeProblemKind::Unresolvable,
+                                file,
+                                at,
+                                &edge.specifier,
+                                format!("no such file: {}", p.display()),
+                            ));
+                        }
+                    }
+                    _ => match meta {
+                        Ok(m) if m.is_file() => {
+                            self.add_checked(out, p.clone(), Reason::Asset, file, fsx);
+                        }
+                        Ok(m) if m.is_dir() => {
+                            if let Some(files) = fsx::asset_dir_files(file, p) {
+                                for f in files {
+                                    self.add_checked(out, f, Reason::Asset, file, fsx);
+                                }
+                            }
+                        }
+                        // Optional files (`existsSync` probes) are fine to miss.
+                        _ => {}
+                    },
+                }
+            }
+            Target::Glob(pattern) => {
+                let (matches, note) = fsx::glob(file, pattern, edge.kind);
+                let modules = !matches!(edge.kind, EdgeKind::Asset);
+                let count = matches.len();
+                for m in matches {
+                    if modules && fsx::is_module_path(&m, edge.kind) {
+                        self.add_resolved(out, &m, file, fsx, false, importer_pjson);
+                    } else {
+                        self.add_checked(out, m, Reason::Glob, file, fsx);
+                    }
+                }
+                out.problems.push(problem(
+                    EdgeProblemKind::Glob,
+                    file,
+                    at,
+                    &pattern.display(),
+                    note.unwrap_or_else(|| {
+                        format!("partially static path: {count} file(s) matched")
+                    }),
+                ));
+            }
+            Target::NativeDir(dir) => {
+                // `require('bindings')('x')`, `require('node-gyp-build')(__dirname)`: the addon is
+                // picked at run time from the package, so take every `.node` of the package.
+                for f in fsx::native_files(dir) {
+                    self.add_resolved(out, &f, file, fsx, false, importer_pjson);
+                }
+            }
+        }
+    }
+
+    /// A module (or leaf) that resolution found at `found` (a path as found, maybe through links).
+    fn add_resolved(
+        &self,
+        out: &mut FileOutcome,
+        found: &Path,
+        from: &Path,
+        fsx: &Fsx,
+        bare: bool,
+        importer_pjson: Option<&Path>,
+    ) {
+        let real = fsx.canonical(found, &mut out.links);
+        if !self.inside(&real) {
+            out.problems.push(EdgeProblem {
+                target: Some(real),
+                ..problem(
+                    EdgeProblemKind::OutsideBoundary,
+                    from,
+                    (0, 0),
+                    &found.display().to_string(),
+                    "resolved outside the boundary".into(),
+                )
+            });
+            return;
+        }
+        if bare {
+            // The package root whose `exports`/`main` was used, read at its real location.
+            match fsx::package_dir_in_node_modules(found) {
+                Some(dir) => {
+                    let real_dir = fsx.canonical(&dir, &mut out.links);
+                    let pj = real_dir.join("package.json");
+                    if pj.is_file() {
+                        self.add_checked(out, pj, Reason::PackageJson, from, fsx);
+                    }
+                }
+                // Self-reference or `#imports`: the importer's own package.json was read.
+                None => {
+                    if let Some(pj) = importer_pjson {
+                        self.add_checked(out, pj.to_path_buf(), Reason::PackageJson, from, fsx);
+                    }
+                }
+            }
+        }
+        let reason = match fsx::ext(&real).as_str() {
+            "node" => {
+                for lib in fsx::shared_libs(&real, fsx) {
+                    self.add_checked(out, lib, Reason::SharedLib, &real, fsx);
+                }
+                Reason::Dependency
+            }
+            _ => Reason::Dependency,
+        };
+        out.adds.push(Add {
+            path: real,
+            reason,
+            parent: Some(from.to_path_buf()),
+        });
+    }
+
+    /// A file that is not resolved through a specifier (asset, package.json, shared lib): still
+    /// canonicalized (links recorded) and checked against the boundary.
+    fn add_checked(
+        &self,
+        out: &mut FileOutcome,
+        path: PathBuf,
+        reason: Reason,
+        from: &Path,
+        fsx: &Fsx,
+    ) {
+        let real = fsx.canonical(&path, &mut out.links);
+        if !self.inside(&real) {
+            // A package.json above the boundary is not a dependency the tree can have: skip it
+            // quietly; anything else is reported.
+            if reason != Reason::PackageJson {
+                out.problems.push(EdgeProblem {
+                    target: Some(real),
+                    ..problem(
+                        EdgeProblemKind::OutsideBoundary,
+                        from,
+                        (0, 0),
+                        &path.display().to_string(),
+                        format!("{reason:?} outside the boundary").to_lowercase(),
+                    )
+                });
+            }
+            return;
+        }
+        out.adds.push(Add {
+            path: real,
+            reason,
+            parent: Some(from.to_path_buf()),
+        });
+    }
+}
+
+fn problem(
+    kind: EdgeProblemKind,
+    from: &Path,
+    at: (u32, u32),
+    specifier: &str,
+    detail: String,
+) -> EdgeProblem {
+    EdgeProblem {
+        kind,
+        from: from.to_path_buf(),
+        line: at.0,
+        column: at.1,
+        specifier: specifier.to_string(),
+        detail,
+        target: None,
+    }
+}
+
+/// `./x`, `../x`, `/abs`, `file:` — everything that is not a package (or `#import`) request.
+fn is_path_like(spec: &str) -> bool {
+    spec.starts_with('.') || spec.starts_with('/') || spec.starts_with("file:")
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<PathBuf, (Reason, BTreeSet<PathBuf>)>,
+    links: BTreeMap<PathBuf, PathBuf>,
+    problems: BTreeSet<EdgeProblem>,
+}
+
+impl State {
+    fn merge(&mut self, out: FileOutcome, queue: &mut Vec<PathBuf>) {
+        self.links.extend(out.links);
+        self.problems.extend(out.problems);
+        for add in out.adds {
+            let code = matches!(
+                add.reason,
+                Reason::Entry | Reason::Dependency | Reason::Glob
+            ) && fsx::is_parseable(&add.path);
+            let previous = self.files.get(&add.path).map(|slot| slot.0);
+            let slot = self
+                .files
+                .entry(add.path.clone())
+                .or_insert((add.reason, BTreeSet::new()));
+            if add.reason > slot.0 {
+                slot.0 = add.reason;
+            }
+            if let Some(p) = add.parent {
+                if p != add.path {
+                    slot.1.insert(p);
+                }
+            }
+            // Parse when first seen as code, or when upgraded from asset to code.
+            let first_as_code = match previous {
+                None => true,
+                Some(was) => was < Reason::Glob,
+            };
+            if code && first_as_code {
+                queue.push(add.path);
+            }
+        }
+    }
+
+    fn finish(self) -> Closure {
+        let files = self
+            .files
+            .into_iter()
+            .map(|(path, (reason, parents))| {
+                (
+                    path,
+                    FileInfo {
+                        reason,
+                        parents: parents.into_iter().collect(),
+                    },
+                )
+            })
+            .collect();
+        Closure {
+            files,
+            links: self.links,
+            problems: self.problems.into_iter().collect(),
+        }
+    }
+}
+
+/// Map `f` over `items` on a few worker threads, keeping the order. The workers get a large
+/// stack: SWC's parser and our visitor recurse on deeply nested input. A call that panics
+/// (a bug, never expected) gives `None` instead of taking the whole trace down.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const STACK: usize = 64 * 1024 * 1024;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8);
+    let threads = threads.min(items.len()).max(1);
+    let next = AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= items.len() {
+            break;
+        }
+        if let Ok(r) = catch_unwind(AssertUnwindSafe(|| f(&items[i]))) {
+            if let Ok(mut slots) = results.lock() {
+                slots[i] = Some(r);
+            }
+        }
+    };
+    let started = std::thread::scope(|s| {
+        let mut started = 0;
+        for _ in 0..threads {
+            if std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn_scoped(s, work)
+                .is_ok()
+            {
+                started += 1;
+            }
+        }
+        started
+    });
+    if started == 0 {
+        // No thread could start: do the work here.
+        work();
+    }
+    results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
