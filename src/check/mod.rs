@@ -1,0 +1,630 @@
+//! `check` (verify): decides, from inside the deployable tree, whether production will load each
+//! recorded handler. Reads only; the result is plain data for `report`.
+//!
+//! For a standalone build the tree is `.next/standalone` as if moved to `/app`: each handler is
+//! resolved from the server's distDir the way Next does (`join(distDir, value)`), and its closure
+//! is traced with the standalone root as a boundary, so a dependency that only resolves thanks to
+//! the build machine's `node_modules` counts as missing. A second trace, from the handler's source
+//! in the project, tells a missing dependency (graft can copy it) from one that cannot be resolved
+//! at all, and finds files outside the tracing root.
+
+mod interface;
+
+use crate::findings::{Finding, Location, Severity, Slug};
+use crate::layout::{is_within, normalize, Layout};
+use crate::manifest::{ConfigCopy, CopyKind, Recorded, RecordedHandler};
+use crate::trace::{Closure, EdgeProblem, EdgeProblemKind, TraceOptions, Tracer};
+use crate::versions::{facts, Fact, VersionFacts};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+pub use interface::{module_shape, ModuleShape};
+
+/// How one recorded handler fares.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandlerStatus {
+    pub key: String,
+    pub kind: String,
+    pub value: String,
+    /// Whether this Next version reads this key at run time.
+    pub active: bool,
+    /// Where the production server loads it from (standalone: inside the tree).
+    pub runtime_path: Option<PathBuf>,
+    /// The handler's source in the project, when it exists.
+    pub source_path: Option<PathBuf>,
+    /// Files of the closure as traced in the deployable tree.
+    pub deployed_files: usize,
+    /// Files of the closure as traced from the source.
+    pub source_files: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    pub handlers: Vec<HandlerStatus>,
+    pub findings: Vec<Finding>,
+}
+
+/// Checks every recorded handler for every deployment mode the build supports.
+pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
+    let mut findings = Vec::new();
+    let version_facts = layout.next_version().map(facts);
+    if let Some(f) = &version_facts {
+        if !f.is_supported() {
+            findings.push(
+                Finding::warning(
+                    Slug::UnsupportedVersion,
+                    format!(
+                        "Next.js {} is older than 13.4, which has no custom cache handlers",
+                        f.version
+                    ),
+                )
+                .with_help("upgrade Next.js; next-graft supports 13.4 to 16.4"),
+            );
+        } else if f.is_newer_than_checked() {
+            findings.push(Finding::note(
+                Slug::UnsupportedVersion,
+                format!("Next.js {} is newer than the versions next-graft was checked against (up to 16.4); results may be incomplete", f.version),
+            ));
+        }
+    }
+
+    let Some(authoritative) = recorded.authoritative() else {
+        return CheckOutcome {
+            handlers: Vec::new(),
+            findings,
+        };
+    };
+    let mut checker = Checker::new(layout, version_facts);
+    let mut handlers = Vec::new();
+    for handler in &authoritative.handlers {
+        handlers.push(checker.check_handler(authoritative, handler));
+    }
+    checker.check_preload_bug(authoritative);
+    findings.extend(copies_disagree(recorded));
+    findings.append(&mut checker.findings);
+    sort_findings(&mut findings);
+    CheckOutcome { handlers, findings }
+}
+
+pub fn sort_findings(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        (
+            a.severity,
+            a.handler.as_deref(),
+            a.slug,
+            &a.location,
+            &a.message,
+        )
+            .cmp(&(
+                b.severity,
+                b.handler.as_deref(),
+                b.slug,
+                &b.location,
+                &b.message,
+            ))
+    });
+    findings.dedup();
+}
+
+struct Checker<'a> {
+    layout: &'a Layout,
+    facts: Option<VersionFacts>,
+    deployed_tracer: Option<Tracer>,
+    source_tracer: Tracer,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(layout: &'a Layout, facts: Option<VersionFacts>) -> Self {
+        let deployed_tracer = layout.standalone.as_ref().map(|s| {
+            Tracer::new(TraceOptions {
+                boundary: Some(s.root.clone()),
+                cwd: Some(s.server_dir.clone()),
+            })
+        });
+        let source_tracer = Tracer::new(TraceOptions {
+            boundary: None,
+            cwd: Some(layout.project_dir.clone()),
+        });
+        Self {
+            layout,
+            facts,
+            deployed_tracer,
+            source_tracer,
+            findings: Vec::new(),
+        }
+    }
+
+    fn has(&self, fact: Fact) -> bool {
+        self.facts.is_some_and(|f| f.has(fact))
+    }
+
+    /// Whether this Next version reads `key` at run time; reports keys it ignores.
+    fn is_active(&mut self, handler: &RecordedHandler) -> bool {
+        let key = handler.key.as_str();
+        let Some(facts) = self.facts else { return true };
+        if key == "experimental.incrementalCacheHandlerPath" {
+            if facts.has(Fact::LegacyIsrKey) {
+                return true;
+            }
+            self.findings.push(
+                Finding::error(
+                    Slug::LegacyKeyIgnored,
+                    format!("`experimental.incrementalCacheHandlerPath` is ignored by Next.js {}: production uses the default cache", facts.version),
+                )
+                .for_handler(key)
+                .with_help("rename the key to `cacheHandler` in next.config (`next-graft fix-config`); `next-graft` fixes the standalone config")
+                .with_note(format!("recorded value: {}", handler.value)),
+            );
+            return false;
+        }
+        if key == "cacheHandler" {
+            return facts.has(Fact::CacheHandlerKey);
+        }
+        if let Some(kind) = key.strip_prefix("experimental.cacheHandlers.") {
+            if facts.has(Fact::ExperimentalCacheHandlers) {
+                return true;
+            }
+            if facts.has(Fact::TopLevelCacheHandlers) {
+                // 16.x copies it to the top level and keeps the (absolute) original: unused.
+                return false;
+            }
+            self.findings.push(
+                Finding::error(
+                    Slug::WrongKeyForVersion,
+                    format!(
+                        "`experimental.cacheHandlers.{kind}` is not read by Next.js {}",
+                        facts.version
+                    ),
+                )
+                .for_handler(key)
+                .with_help("`'use cache'` handlers need Next.js 15 or later"),
+            );
+            return false;
+        }
+        if let Some(kind) = key.strip_prefix("cacheHandlers.") {
+            if facts.has(Fact::TopLevelCacheHandlers) {
+                return true;
+            }
+            let help = if facts.has(Fact::ExperimentalCacheHandlers) {
+                "move it under `experimental.cacheHandlers` (`next-graft fix-config`)"
+            } else {
+                "`'use cache'` handlers need Next.js 15 or later"
+            };
+            self.findings.push(
+                Finding::error(
+                    Slug::WrongKeyForVersion,
+                    format!("top-level `cacheHandlers.{kind}` is not read by Next.js {}: the build neither traced nor used it", facts.version),
+                )
+                .for_handler(key)
+                .with_help(help),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn check_handler(&mut self, copy: &ConfigCopy, handler: &RecordedHandler) -> HandlerStatus {
+        let mut status = HandlerStatus {
+            key: handler.key.clone(),
+            kind: handler.kind().to_string(),
+            value: handler.value.clone(),
+            active: true,
+            runtime_path: None,
+            source_path: None,
+            deployed_files: 0,
+            source_files: 0,
+        };
+        if !self.is_active(handler) {
+            status.active = false;
+            return status;
+        }
+        let key = handler.key.clone();
+        let copy_location = Location::file(&copy.file);
+        let mut value = handler.value.clone();
+        if let Some(path) = value.strip_prefix("file://") {
+            if !self.has(Fact::FileUrlHandlers) {
+                self.findings.push(
+                    Finding::error(Slug::FileUrlUnsupported, format!("`{key}` is a `file://` URL, which this Next.js version cannot load"))
+                        .for_handler(&key)
+                        .at(copy_location.clone())
+                        .with_help("use `fileURLToPath(import.meta.resolve(…))` in next.config (`next-graft fix-config`), or upgrade to Next.js 16.3+"),
+                );
+            }
+            value = path.to_string();
+        }
+
+        let dist_dir = self.runtime_dist_dir(copy);
+        if Path::new(&value).is_absolute() {
+            self.findings.push(
+                Finding::error(
+                    Slug::AbsoluteBuildPath,
+                    format!("`{key}` is an absolute build-machine path: {value}"),
+                )
+                .for_handler(&key)
+                .at(copy_location.clone())
+                .with_help(
+                    "run `next-graft` to copy the handler into the tree and record a relative path",
+                ),
+            );
+            status.source_path = Path::new(&value).is_file().then(|| PathBuf::from(&value));
+            if let Some(source) = status.source_path.clone() {
+                status.source_files = self.check_source(&key, &source);
+            }
+            return status;
+        }
+
+        let runtime_path = normalize(&dist_dir.join(&value));
+        status.runtime_path = Some(runtime_path.clone());
+        // The handler's source: the same value against the project's distDir.
+        let source_path = normalize(&self.layout.dist_dir.join(&value));
+        if source_path.is_file() {
+            status.source_path = Some(source_path.clone());
+            status.source_files = self.check_source(&key, &source_path);
+        }
+
+        if let Some(standalone) = &self.layout.standalone {
+            if !is_within(&runtime_path, &standalone.root) {
+                self.findings.push(
+                    Finding::error(
+                        Slug::OutsideTracingRoot,
+                        format!("`{key}` points outside the standalone tree: {value} resolves to {}", runtime_path.display()),
+                    )
+                    .for_handler(&key)
+                    .at(copy_location)
+                    .with_help("run `next-graft` to relocate the handler inside the tree and rewrite the path"),
+                );
+                return status;
+            }
+        }
+        if !runtime_path.is_file() {
+            let mut finding = Finding::error(
+                Slug::HandlerMissing,
+                format!(
+                    "the `{key}` handler is not in the deployable tree: {} does not exist",
+                    runtime_path.display()
+                ),
+            )
+            .for_handler(&key)
+            .at(copy_location);
+            finding = if status.source_path.is_some() {
+                finding
+                    .with_help("run `next-graft` to copy it (and its dependencies) into the tree")
+            } else {
+                finding.with_help(format!("the source {} does not exist either: fix the handler path in next.config and rebuild", source_path.display()))
+            };
+            self.findings.push(finding);
+            return status;
+        }
+        self.check_typescript(&key, &runtime_path);
+        self.check_interface(&key, handler.kind(), &runtime_path);
+        if let Some(tracer) = &self.deployed_tracer {
+            let closure = tracer.trace(std::slice::from_ref(&runtime_path));
+            status.deployed_files = closure.files.len();
+            self.report_deployed_problems(&key, &closure);
+        }
+        status
+    }
+
+    /// The distDir the production server resolves handler values against.
+    fn runtime_dist_dir(&self, copy: &ConfigCopy) -> PathBuf {
+        match (&self.layout.standalone, copy.kind) {
+            (Some(standalone), CopyKind::ServerJs | CopyKind::StandaloneJson) => {
+                let recorded = copy
+                    .dist_dir
+                    .as_deref()
+                    .unwrap_or(&self.layout.dist_dir_name);
+                normalize(&standalone.server_dir.join(recorded))
+            }
+            _ => self.layout.dist_dir.clone(),
+        }
+    }
+
+    /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.
+    fn check_source(&mut self, key: &str, source: &Path) -> usize {
+        let closure = self.source_tracer.trace(&[source.to_path_buf()]);
+        let root = &self.layout.tracing_root;
+        for problem in &closure.problems {
+            match problem.kind {
+                EdgeProblemKind::Unresolvable | EdgeProblemKind::EsmExtensionless => {
+                    self.findings.push(unresolvable(key, problem));
+                }
+                EdgeProblemKind::Dynamic => self.findings.push(
+                    Finding::warning(Slug::DynamicDependency, format!("a dynamic dependency cannot be traced: {}", problem.detail))
+                        .for_handler(key)
+                        .at(problem_location(problem))
+                        .with_help("use a static specifier, or make sure the module is copied into the tree by other means"),
+                ),
+                _ => {}
+            }
+        }
+        let outside: Vec<&PathBuf> = closure
+            .files
+            .keys()
+            .filter(|f| !is_within(f, root))
+            .collect();
+        if let Some(first) = outside.first() {
+            let mut finding = Finding::error(
+                Slug::OutsideTracingRoot,
+                format!("{} file(s) of the `{key}` closure lie outside the tracing root {}", outside.len(), root.display()),
+            )
+            .for_handler(key)
+            .at(Location::file(*first))
+            .with_help("run `next-graft` to relocate them inside the standalone tree, or set `outputFileTracingRoot` to a common parent");
+            for file in outside.iter().take(5) {
+                finding = finding.with_note(format!("outside: {}", file.display()));
+            }
+            self.findings.push(finding);
+        }
+        closure.files.len()
+    }
+
+    fn report_deployed_problems(&mut self, key: &str, closure: &Closure) {
+        let Some(standalone) = &self.layout.standalone else {
+            return;
+        };
+        for problem in &closure.problems {
+            let missing = match problem.kind {
+                EdgeProblemKind::OutsideBoundary | EdgeProblemKind::Unresolvable => true,
+                EdgeProblemKind::EsmExtensionless | EdgeProblemKind::EntryMissing => false,
+                EdgeProblemKind::ParseError => {
+                    self.findings.push(
+                        Finding::warning(
+                            Slug::DependencyUnresolvable,
+                            format!("cannot parse: {}", problem.detail),
+                        )
+                        .for_handler(key)
+                        .at(problem_location(problem)),
+                    );
+                    false
+                }
+                _ => false,
+            };
+            if !missing {
+                continue;
+            }
+            // Already reported as unresolvable from the source? Then it is not a copy problem.
+            let source_from = self.layout.tracing_root.join(
+                problem
+                    .from
+                    .strip_prefix(&standalone.root)
+                    .unwrap_or(&problem.from),
+            );
+            if self.is_unresolvable_in_source(&source_from, &problem.specifier) {
+                continue;
+            }
+            let mut finding = Finding::error(
+                Slug::DependencyMissing,
+                format!("`{}` (imported by the `{key}` handler's closure) is not in the deployable tree", problem.specifier),
+            )
+            .for_handler(key)
+            .at(problem_location(problem))
+            .with_help("run `next-graft` to copy the handler's dependencies into the tree");
+            if let Some(target) = &problem.target {
+                finding = finding.with_note(format!(
+                    "it resolves only outside the tree, to {}",
+                    target.display()
+                ));
+            }
+            self.findings.push(finding);
+        }
+    }
+
+    fn is_unresolvable_in_source(&self, from: &Path, specifier: &str) -> bool {
+        self.findings.iter().any(|f| {
+            f.slug == Slug::DependencyUnresolvable
+                && f.location.as_ref().is_some_and(|l| l.file == from)
+                && f.message.contains(&format!("`{specifier}`"))
+        })
+    }
+
+    fn check_typescript(&mut self, key: &str, path: &Path) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "ts" | "mts" | "cts" | "tsx") {
+            self.findings.push(
+                Finding::error(Slug::TypescriptHandler, format!("the `{key}` handler is TypeScript, which Next.js does not compile and Node 20 cannot load"))
+                    .for_handler(key)
+                    .at(Location::file(path))
+                    .with_help("compile the handler to JavaScript (.js/.mjs) and point the config at the output"),
+            );
+        }
+    }
+
+    fn check_interface(&mut self, key: &str, kind: &str, path: &Path) {
+        let Some(facts) = self.facts else { return };
+        let shape = match std::fs::read_to_string(path) {
+            Ok(text) => module_shape(path, &text),
+            Err(_) => return,
+        };
+        let location = Location::file(path);
+        let (expected_class, method_sets): (bool, Vec<&[&str]>) = if kind == "isr" {
+            (true, vec![facts.isr_methods()])
+        } else {
+            (false, facts.use_cache_method_sets())
+        };
+        let mismatch = |message: String| {
+            Finding::error(Slug::InterfaceMismatch, message)
+                .for_handler(key)
+                .at(location.clone())
+        };
+        match shape {
+            ModuleShape::Unknown(why) => self.findings.push(
+                Finding::note(Slug::InterfaceUncheckable, format!("the `{key}` handler's shape is built at run time ({why}); its interface was not checked"))
+                    .for_handler(key)
+                    .at(location.clone()),
+            ),
+            ModuleShape::NoDefault => self.findings.push(
+                mismatch(format!("the `{key}` handler has no default export (`module.exports =` or `export default`); named exports alone are not loaded"))
+                    .with_help("export the handler as the module's default"),
+            ),
+            ModuleShape::Class { methods, extends } => {
+                if !expected_class {
+                    self.findings.push(
+                        mismatch(format!("the `{key}` handler exports a class; `'use cache'` handlers must be plain objects (Next uses the export as is)"))
+                            .with_help("export an object (`export default { get, set, … }`) or an instance (`new MyHandler()`)"),
+                    );
+                } else if !extends {
+                    self.report_missing_methods(key, &location, &methods, &method_sets);
+                }
+            }
+            ModuleShape::Object { methods, complete } => {
+                if expected_class {
+                    self.findings.push(
+                        mismatch(format!("the `{key}` handler exports an object; Next.js calls `new` on the ISR `cacheHandler`, which needs a class"))
+                            .with_help("export a class (`module.exports = class CacheHandler { … }`)"),
+                    );
+                } else if complete {
+                    self.report_missing_methods(key, &location, &methods, &method_sets);
+                }
+            }
+        }
+    }
+
+    fn report_missing_methods(
+        &mut self,
+        key: &str,
+        location: &Location,
+        methods: &BTreeSet<String>,
+        sets: &[&[&str]],
+    ) {
+        if sets.is_empty()
+            || sets
+                .iter()
+                .any(|set| set.iter().all(|m| methods.contains(*m)))
+        {
+            return;
+        }
+        // Name what is missing from the closest accepted shape.
+        let missing: Vec<&str> = sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .copied()
+                    .filter(|m| !methods.contains(*m))
+                    .collect::<Vec<_>>()
+            })
+            .min_by_key(Vec::len)
+            .unwrap_or_default();
+        let version = self
+            .facts
+            .map(|f| f.version.to_string())
+            .unwrap_or_default();
+        self.findings.push(
+            Finding::error(
+                Slug::InterfaceMismatch,
+                format!("the `{key}` handler lacks method(s) that Next.js {version} calls: {}", missing.join(", ")),
+            )
+            .for_handler(key)
+            .at(location.clone())
+            .with_help("implement the missing methods (see the cache handler interface of this Next.js version)"),
+        );
+    }
+
+    fn check_preload_bug(&mut self, copy: &ConfigCopy) {
+        if !self.has(Fact::PreloadBug) {
+            return;
+        }
+        let use_cache = copy
+            .handlers
+            .iter()
+            .any(|h| h.key.starts_with("experimental.cacheHandlers."));
+        if use_cache && copy.preload_entries_on_start != Some(false) {
+            let version = self
+                .facts
+                .map(|f| f.version.to_string())
+                .unwrap_or_default();
+            self.findings.push(
+                Finding::error(
+                    Slug::PreloadBug,
+                    format!("Next.js {version} never calls custom `'use cache'` handlers when entries are preloaded on start (#72552)"),
+                )
+                .for_handler("experimental.cacheHandlers")
+                .at(Location::file(&copy.file))
+                .with_help("run `next-graft` to set `experimental.preloadEntriesOnStart: false` in the standalone config, or upgrade to Next.js 15.2+"),
+            );
+        }
+    }
+}
+
+fn problem_location(problem: &EdgeProblem) -> Location {
+    if problem.line == 0 {
+        Location::file(&problem.from)
+    } else {
+        Location::at(&problem.from, problem.line, problem.column)
+    }
+}
+
+fn unresolvable(key: &str, problem: &EdgeProblem) -> Finding {
+    let message = if problem.kind == EdgeProblemKind::EsmExtensionless {
+        format!("`{}` cannot be loaded by Node's ESM loader: relative imports must name the file with its extension", problem.specifier)
+    } else {
+        format!(
+            "`{}` cannot be resolved: {}",
+            problem.specifier, problem.detail
+        )
+    };
+    Finding::error(Slug::DependencyUnresolvable, message)
+        .for_handler(key)
+        .at(problem_location(problem))
+        .with_help(if problem.kind == EdgeProblemKind::EsmExtensionless {
+            "write the import with its file extension (e.g. './dep.js')"
+        } else {
+            "install the package (add it to dependencies) or fix the import"
+        })
+}
+
+/// Copies of the serialized config that the same server reads must name the same handlers.
+fn copies_disagree(recorded: &Recorded) -> Vec<Finding> {
+    let groups: [&[CopyKind]; 2] = [
+        &[CopyKind::ServerJs, CopyKind::StandaloneJson],
+        &[CopyKind::ProjectJson, CopyKind::ProjectJs],
+    ];
+    let mut out = Vec::new();
+    for group in groups {
+        let copies: Vec<&ConfigCopy> = group.iter().filter_map(|k| recorded.copy(*k)).collect();
+        let Some(first) = copies.first() else {
+            continue;
+        };
+        for other in &copies[1..] {
+            if other.handlers != first.handlers {
+                let describe = |c: &ConfigCopy| {
+                    let list: Vec<String> = c
+                        .handlers
+                        .iter()
+                        .map(|h| format!("{}={}", h.key, h.value))
+                        .collect();
+                    format!(
+                        "{}: {}",
+                        c.file.display(),
+                        if list.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            list.join(", ")
+                        }
+                    )
+                };
+                out.push(
+                    Finding::error(
+                        Slug::ConfigCopiesDisagree,
+                        "copies of the serialized config name different handlers",
+                    )
+                    .at(Location::file(&other.file))
+                    .with_note(describe(first))
+                    .with_note(describe(other))
+                    .with_help("run `next-graft` to make every copy agree"),
+                );
+            }
+        }
+    }
+    out
+}
+
+impl CheckOutcome {
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && !f.fixed)
+            .count()
+    }
+}

@@ -1,0 +1,89 @@
+//! The commands, as library functions: each runs the pipeline stages it needs and returns a
+//! rendered report plus the exit code. `main.rs` only parses arguments and prints.
+
+use crate::check::{self, CheckOutcome};
+use crate::layout::{self, Layout};
+use crate::manifest;
+use crate::report::{self, Report};
+use crate::InputError;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone)]
+pub struct Common {
+    pub project: PathBuf,
+    pub dist_dir: Option<String>,
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+}
+
+/// What a command produced: text for stdout and the process exit code (0 or 1; exit code 2
+/// is an `InputError`).
+pub struct Outcome {
+    pub stdout: String,
+    pub exit_code: i32,
+}
+
+fn exit_code(errors: usize) -> i32 {
+    if errors == 0 {
+        0
+    } else {
+        1
+    }
+}
+
+/// `next-graft check`: analyze and verify; writes nothing.
+pub fn check(common: &Common) -> Result<Outcome, InputError> {
+    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let recorded = manifest::read(&layout)?;
+    let outcome = check::check(&layout, &recorded);
+    let stdout = render("check", common, &layout, &outcome);
+    Ok(Outcome {
+        stdout,
+        exit_code: exit_code(outcome.errors()),
+    })
+}
+
+fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcome) -> String {
+    let report = Report {
+        command,
+        project: &layout.project_dir,
+        next_version: layout.next_version().map(|v| v.to_string()),
+        findings: &outcome.findings,
+        extra: vec![
+            (
+                "handlers",
+                serde_json::to_value(&outcome.handlers).unwrap_or_default(),
+            ),
+            ("layout", serde_json::to_value(layout).unwrap_or_default()),
+        ],
+    };
+    match common.format {
+        Format::Json => report::to_json(&report),
+        Format::Human => {
+            let mut text = String::new();
+            if common.verbose {
+                for h in &outcome.handlers {
+                    let place = h
+                        .runtime_path
+                        .as_ref()
+                        .map(|p| report::display_path(p, &layout.project_dir))
+                        .unwrap_or_else(|| "-".into());
+                    text.push_str(&format!(
+                        "handler {} = {} -> {} ({} files deployed, {} in source)\n",
+                        h.key, h.value, place, h.deployed_files, h.source_files
+                    ));
+                }
+            }
+            text + &report::to_human(&report, common.color, common.quiet)
+        }
+    }
+}

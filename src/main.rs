@@ -1,0 +1,103 @@
+//! The `next-graft` binary: parses arguments, calls the library, prints, exits.
+//! Exit codes: 0 production will load every handler, 1 errors remain, 2 could not run.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use next_graft::commands::{self, Common, Format};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "next-graft",
+    version,
+    about = "Make Next.js custom cache handlers work in production"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+#[derive(clap::Args)]
+struct GlobalArgs {
+    /// The Next.js project directory.
+    #[arg(long, global = true, default_value = ".")]
+    project: PathBuf,
+    /// The build's distDir, when it is not `.next` and cannot be found.
+    #[arg(long, global = true)]
+    dist_dir: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+    /// When to colour human output (NO_COLOR is honoured with `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Print errors only.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Print more detail (handlers, files).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyze and verify the build; writes nothing. Exit 1 when production would not load a handler.
+    Check,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+fn use_color(choice: ColorArg) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let g = &cli.global;
+    let common = Common {
+        project: g.project.clone(),
+        dist_dir: g.dist_dir.clone(),
+        format: match g.format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+        },
+        color: use_color(g.color),
+        quiet: g.quiet,
+        verbose: g.verbose,
+    };
+    let result = match cli.command.unwrap_or(Command::Check) {
+        Command::Check => commands::check(&common),
+    };
+    match result {
+        Ok(outcome) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(outcome.stdout.as_bytes());
+            let _ = stdout.flush();
+            ExitCode::from(outcome.exit_code as u8)
+        }
+        Err(err) => {
+            eprintln!("next-graft: error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

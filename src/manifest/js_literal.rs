@@ -1,0 +1,187 @@
+//! Finds the serialized config literal inside a generated `.js` file with SWC (never a regex):
+//! `const nextConfig = {…}` in standalone `server.js`, `self.__SERVER_FILES_MANIFEST = {…}` in
+//! `required-server-files.js`. Returns the literal's byte range, for reading and for splicing.
+
+use crate::InputError;
+use std::ops::Range;
+use std::path::Path;
+use swc_core::common::{sync::Lrc, FileName, SourceMap, Span, Spanned};
+use swc_core::ecma::ast::{
+    AssignExpr, AssignTarget, EsVersion, Expr, Pat, SimpleAssignTarget, VarDeclarator,
+};
+use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax};
+use swc_core::ecma::visit::{Visit, VisitWith};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiteralTarget {
+    /// `const nextConfig = {…}` (standalone `server.js`).
+    NextConfig,
+    /// `self.__SERVER_FILES_MANIFEST = {…}` (`required-server-files.js`, 16.1+).
+    ServerFilesManifest,
+}
+
+impl LiteralTarget {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LiteralTarget::NextConfig => "`const nextConfig = {…}`",
+            LiteralTarget::ServerFilesManifest => "`self.__SERVER_FILES_MANIFEST = {…}`",
+        }
+    }
+}
+
+/// Parses `text` (the contents of `path`) and returns the byte range of the target literal.
+pub fn find_literal(
+    path: &Path,
+    text: &str,
+    target: LiteralTarget,
+) -> Result<Range<usize>, InputError> {
+    let cm: Lrc<SourceMap> = Default::default();
+    let fm = cm.new_source_file(FileName::Real(path.to_path_buf()).into(), text.to_string());
+    let mut recovered = Vec::new();
+    let program = parse_file_as_program(
+        &fm,
+        Syntax::Es(EsSyntax::default()),
+        EsVersion::latest(),
+        None,
+        &mut recovered,
+    )
+    .map_err(|err| {
+        let pos = cm.lookup_char_pos(err.span().lo);
+        InputError::new(format!(
+            "{}:{}:{}: cannot parse: {}",
+            path.display(),
+            pos.line,
+            pos.col_display + 1,
+            err.kind().msg()
+        ))
+    })?;
+    let mut finder = Finder {
+        target,
+        found: None,
+    };
+    program.visit_with(&mut finder);
+    let span = finder.found.ok_or_else(|| {
+        InputError::new(format!(
+            "{}: no {} literal found (a custom server, or not a file written by `next build`)",
+            path.display(),
+            target.describe()
+        ))
+    })?;
+    let start = fm.start_pos.0;
+    let (lo, hi) = ((span.lo.0 - start) as usize, (span.hi.0 - start) as usize);
+    if lo > hi || hi > text.len() {
+        return Err(InputError::new(format!(
+            "{}: literal span out of range",
+            path.display()
+        )));
+    }
+    Ok(lo..hi)
+}
+
+struct Finder {
+    target: LiteralTarget,
+    found: Option<Span>,
+}
+
+fn object_span(expr: &Expr) -> Option<Span> {
+    match expr {
+        Expr::Object(object) => Some(object.span),
+        Expr::Paren(paren) => object_span(&paren.expr),
+        _ => None,
+    }
+}
+
+impl Visit for Finder {
+    fn visit_var_declarator(&mut self, decl: &VarDeclarator) {
+        if self.found.is_some() || self.target != LiteralTarget::NextConfig {
+            return;
+        }
+        if let (Pat::Ident(name), Some(init)) = (&decl.name, &decl.init) {
+            if &*name.id.sym == "nextConfig" {
+                self.found = object_span(init);
+            }
+        }
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        if self.found.is_some() {
+            return;
+        }
+        if self.target == LiteralTarget::ServerFilesManifest {
+            if let AssignTarget::Simple(SimpleAssignTarget::Member(member)) = &assign.left {
+                if member
+                    .prop
+                    .as_ident()
+                    .is_some_and(|p| &*p.sym == "__SERVER_FILES_MANIFEST")
+                {
+                    self.found = object_span(&assign.right);
+                    return;
+                }
+            }
+        }
+        assign.visit_children_with(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER_JS: &str = r#"const path = require('path')
+const dir = path.join(__dirname)
+process.env.NODE_ENV = 'production'
+process.chdir(__dirname)
+const currentPort = parseInt(process.env.PORT, 10) || 3000
+const nextConfig = {"env":{},"cacheHandler":"../cache-handler.js","experimental":{"x":"}"}}
+process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(nextConfig)
+"#;
+
+    #[test]
+    fn finds_next_config_literal() {
+        let range =
+            find_literal(Path::new("server.js"), SERVER_JS, LiteralTarget::NextConfig).unwrap();
+        assert_eq!(
+            &SERVER_JS[range],
+            r#"{"env":{},"cacheHandler":"../cache-handler.js","experimental":{"x":"}"}}"#
+        );
+    }
+
+    #[test]
+    fn finds_manifest_assignment() {
+        let text = "self.__SERVER_FILES_MANIFEST={\n  \"version\": 1,\n  \"config\": {}\n}";
+        let range =
+            find_literal(Path::new("r.js"), text, LiteralTarget::ServerFilesManifest).unwrap();
+        assert!(text[range].starts_with("{\n  \"version\""));
+    }
+
+    #[test]
+    fn missing_literal_names_the_file() {
+        let err = find_literal(
+            Path::new("/x/server.js"),
+            "require('./custom')",
+            LiteralTarget::NextConfig,
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .starts_with("/x/server.js: no `const nextConfig"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let err = find_literal(
+            Path::new("/x/server.js"),
+            "const a = 1\nconst = ;",
+            LiteralTarget::NextConfig,
+        )
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("/x/server.js:2:"),
+            "{}",
+            err.message
+        );
+    }
+}
