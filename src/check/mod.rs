@@ -105,6 +105,28 @@ pub fn sort_findings(findings: &mut Vec<Finding>) {
             ))
     });
     findings.dedup();
+    merge_shared(findings);
+}
+
+/// A problem in a module that several handlers share is one finding: keep the first and name
+/// the other handlers in a note.
+fn merge_shared(findings: &mut Vec<Finding>) {
+    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    for finding in findings.drain(..) {
+        let same = merged.iter_mut().find(|m| {
+            m.slug == finding.slug
+                && m.location == finding.location
+                && m.message == finding.message
+                && m.handler != finding.handler
+        });
+        match (same, &finding.handler) {
+            (Some(first), Some(other)) => first
+                .notes
+                .push(format!("also in the closure of `{other}`")),
+            _ => merged.push(finding),
+        }
+    }
+    *findings = merged;
 }
 
 struct Checker<'a> {

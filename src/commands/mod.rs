@@ -44,7 +44,8 @@ fn exit_code(errors: usize) -> i32 {
 pub fn check(common: &Common) -> Result<Outcome, InputError> {
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
-    let outcome = check::check(&layout, &recorded);
+    let mut outcome = check::check(&layout, &recorded);
+    crate::findings::attach_source_lines(&mut outcome.findings);
     let stdout = render("check", common, &layout, &outcome);
     Ok(Outcome {
         stdout,

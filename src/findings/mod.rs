@@ -167,3 +167,38 @@ impl Finding {
         self
     }
 }
+
+/// Fills `source_line` of every finding that names a line, reading each file once.
+pub fn attach_source_lines(findings: &mut [Finding]) {
+    let mut cache: std::collections::HashMap<PathBuf, Option<Vec<String>>> =
+        std::collections::HashMap::new();
+    for finding in findings.iter_mut().filter(|f| f.source_line.is_none()) {
+        let Some(Location {
+            file,
+            line: Some(line),
+            ..
+        }) = &finding.location
+        else {
+            continue;
+        };
+        let lines = cache.entry(file.clone()).or_insert_with(|| {
+            // Source lines are a courtesy: a file too large or unreadable just has none.
+            let meta = std::fs::metadata(file).ok()?;
+            if meta.len() > 4 * 1024 * 1024 {
+                return None;
+            }
+            let text = std::fs::read(file).ok()?;
+            Some(
+                String::from_utf8_lossy(&text)
+                    .lines()
+                    .map(str::to_string)
+                    .collect(),
+            )
+        });
+        if let Some(text) = lines.as_ref().and_then(|l| l.get(*line as usize - 1)) {
+            if text.len() <= 300 {
+                finding.source_line = Some(text.clone());
+            }
+        }
+    }
+}
