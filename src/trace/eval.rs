@@ -373,7 +373,7 @@ impl<'a> Evaluator<'a> {
                 }
                 _ => vec![V::Unknown("a computed value".into())],
             },
-            Expr::Ident(i) => vec![self.eval_ident(i, d)],
+            Expr::Ident(i) => self.eval_ident(i, d),
             Expr::MetaProp(m) if m.kind == MetaPropKind::ImportMeta => {
                 vec![V::Obj(Known::ImportMeta)]
             }
@@ -439,22 +439,23 @@ impl<'a> Evaluator<'a> {
         alts_cap(acc)
     }
 
-    fn eval_ident(&self, i: &Ident, depth: usize) -> V {
+    fn eval_ident(&self, i: &Ident, depth: usize) -> Vec<V> {
         match self.lookup(&i.sym) {
-            Some(Binding::Init(e)) => self.one(e, depth),
+            // A binding keeps every value its initializer may have (`c ? './a' : './b'`).
+            Some(Binding::Init(e)) => self.eval_d(e, depth),
             Some(Binding::Member(e, k)) => {
-                let o = self.one(e, depth);
-                self.member(&o, k)
+                let objs = self.eval_d(e, depth);
+                alts_cap(objs.iter().map(|o| self.member(o, k)).collect())
             }
-            Some(Binding::Import(src, name)) => match module_known(src) {
+            Some(Binding::Import(src, name)) => vec![match module_known(src) {
                 Some(k) => match name.as_deref() {
                     None | Some("default") => V::Obj(k),
                     Some(n) => self.member(&V::Obj(k), n),
                 },
                 None => V::Unknown(format!("`{}` is imported from '{src}'", i.sym)),
-            },
-            Some(Binding::Local) => V::Unknown(format!("`{}` is a variable", i.sym)),
-            None => match &*i.sym {
+            }],
+            Some(Binding::Local) => vec![V::Unknown(format!("`{}` is a variable", i.sym))],
+            None => vec![match &*i.sym {
                 "require" => V::Obj(Known::Require(None)),
                 "module" => V::Obj(Known::ModuleObj),
                 "__dirname" => V::Str(self.dir.to_string_lossy().into_owned()),
@@ -463,7 +464,7 @@ impl<'a> Evaluator<'a> {
                 "URL" => V::Obj(Known::UrlCtor),
                 "undefined" => V::Unknown("undefined".into()),
                 other => V::Unknown(format!("`{other}` is not a constant")),
-            },
+            }],
         }
     }
 

@@ -285,6 +285,14 @@ pub(crate) fn asset_dir_files(from: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
     }))
 }
 
+/// A file read by a module inside `node_modules` must be inside the module's package (nft).
+pub(crate) fn asset_allowed(from: &Path, asset: &Path) -> bool {
+    match package_dir_in_node_modules(from) {
+        Some(pkg) => asset.starts_with(pkg),
+        None => true,
+    }
+}
+
 /// Files matching a glob of a partially static specifier or path. Returns the matches (sorted)
 /// and, when nothing could be walked, why.
 pub(crate) fn glob(from: &Path, glob: &Glob, kind: EdgeKind) -> (Vec<PathBuf>, Option<String>) {

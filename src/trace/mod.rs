@@ -324,7 +324,7 @@ impl Tracer {
                     ResolveOutcome::Found(paths) => {
                         let bare = !is_path_like(spec);
                         for p in paths {
-                            self.add_resolved(out, &p, file, fsx, bare, importer_pjson);
+                            self.add_resolved(out, &p, file, edge, fsx, bare, importer_pjson);
                         }
                     }
                     ResolveOutcome::EsmExtensionless { target, error } => {
@@ -357,7 +357,7 @@ impl Tracer {
                         if fsx::is_module_path(p, edge.kind) =>
                     {
                         if meta.as_ref().is_ok_and(|m| m.is_file()) {
-                            self.add_resolved(out, p, file, fsx, false, importer_pjson);
+                            self.add_resolved(out, p, file, edge, fsx, false, importer_pjson);
                         } else if !matches!(edge.kind, EdgeKind::UrlRef) {
                             out.problems.push(problem(
                                 EdgeProblemKind::Unresolvable,
@@ -368,6 +368,8 @@ impl Tracer {
                             ));
                         }
                     }
+                    // nft's guard: a package's own reads stay inside the package.
+                    _ if !fsx::asset_allowed(file, p) => {}
                     _ => match meta {
                         Ok(m) if m.is_file() => {
                             self.add_checked(out, p.clone(), Reason::Asset, file, fsx);
@@ -390,7 +392,7 @@ impl Tracer {
                 let count = matches.len();
                 for m in matches {
                     if modules && fsx::is_module_path(&m, edge.kind) {
-                        self.add_resolved(out, &m, file, fsx, false, importer_pjson);
+                        self.add_resolved(out, &m, file, edge, fsx, false, importer_pjson);
                     } else {
                         self.add_checked(out, m, Reason::Glob, file, fsx);
                     }
@@ -409,18 +411,20 @@ impl Tracer {
                 // `require('bindings')('x')`, `require('node-gyp-build')(__dirname)`: the addon is
                 // picked at run time from the package, so take every `.node` of the package.
                 for f in fsx::native_files(dir) {
-                    self.add_resolved(out, &f, file, fsx, false, importer_pjson);
+                    self.add_resolved(out, &f, file, edge, fsx, false, importer_pjson);
                 }
             }
         }
     }
 
     /// A module (or leaf) that resolution found at `found` (a path as found, maybe through links).
+    #[allow(clippy::too_many_arguments)]
     fn add_resolved(
         &self,
         out: &mut FileOutcome,
         found: &Path,
         from: &Path,
+        edge: &Edge,
         fsx: &Fsx,
         bare: bool,
         importer_pjson: Option<&Path>,
@@ -432,9 +436,9 @@ impl Tracer {
                 ..problem(
                     EdgeProblemKind::OutsideBoundary,
                     from,
-                    (0, 0),
-                    &found.display().to_string(),
-                    "resolved outside the boundary".into(),
+                    (edge.line, edge.column),
+                    &edge.specifier,
+                    "resolves outside the boundary".into(),
                 )
             });
             return;

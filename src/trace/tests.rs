@@ -211,3 +211,839 @@ fn shadowed_require_is_not_an_edge() {
     assert_eq!(t.files(&c), ["h.js", "yes.js"]);
     assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
+
+#[test]
+fn dynamic_require_is_reported_with_position() {
+    let t = Tree::new(&[(
+        "h.js",
+        "const name = process.argv[2];\nconst x = require(name);\n  import(process.env.HANDLER);\n",
+    )]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.problems(&c),
+        ["dynamic h.js:2:19 <dynamic>", "dynamic h.js:3:10 <dynamic>"]
+    );
+    let env = c
+        .problems
+        .iter()
+        .find(|p| p.line == 3)
+        .expect("env problem");
+    assert!(env.detail.contains("process.env.HANDLER"), "{}", env.detail);
+}
+
+#[test]
+fn conditional_and_logical_arms_are_all_traced() {
+    let t = Tree::new(&[
+        (
+            "h.js",
+            "const mode = process.env.NODE_ENV === 'production' ? './prod' : './dev';\nrequire(mode);\nrequire(process.env.X || './fallback.js');\n",
+        ),
+        ("prod.js", ""),
+        ("dev.js", ""),
+        ("fallback.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.files(&c), ["dev.js", "fallback.js", "h.js", "prod.js"]);
+    // The env arm of `||` is still dynamic: reported, with a note that the rest was traced.
+    assert_eq!(t.problems(&c), ["dynamic h.js:3:9 <dynamic>"]);
+    assert!(c.problems[0].detail.contains("other values are traced"));
+}
+
+#[test]
+fn unresolvable_package_has_position_and_resolver_error() {
+    let t = Tree::new(&[("h.js", "\n\n   const r = require('not-installed-pkg');\n")]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.problems(&c), ["unresolvable h.js:3:22 not-installed-pkg"]);
+    assert!(
+        c.problems[0].detail.contains("Cannot find module"),
+        "{}",
+        c.problems[0].detail
+    );
+}
+
+#[test]
+fn builtins_are_skipped() {
+    let t = Tree::new(&[(
+        "h.mjs",
+        "import fs from 'fs';\nimport { join } from 'node:path';\nimport sqlite from 'node:sqlite';\nconst { createRequire } = await import('node:module');\n",
+    )]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(t.files(&c), ["h.mjs"]);
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn esm_extensionless_import_is_a_problem() {
+    let t = Tree::new(&[
+        ("package.json", r#"{"type":"module"}"#),
+        (
+            "h.js",
+            "import './util';\nimport './dir';\nimport pkg from 'pkg';\n",
+        ),
+        ("util.js", ""),
+        ("dir/index.js", ""),
+        (
+            "node_modules/pkg/package.json",
+            r#"{"name":"pkg","main":"lib/index"}"#,
+        ),
+        ("node_modules/pkg/lib/index.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    // A bare package without exports still resolves (legacy main probing is allowed in ESM).
+    assert!(
+        has(&t.files(&c), "node_modules/pkg/lib/index.js"),
+        "{:?}",
+        t.files(&c)
+    );
+    assert!(has(&t.files(&c), "node_modules/pkg/package.json"));
+    assert!(!has(&t.files(&c), "util.js"));
+    assert_eq!(
+        t.problems(&c),
+        [
+            "esm-extensionless h.js:1:8 ./util",
+            "esm-extensionless h.js:2:8 ./dir"
+        ]
+    );
+    assert_eq!(c.problems[0].target, Some(t.p("util.js")));
+}
+
+#[test]
+fn require_from_esm_file_uses_require_conditions() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nrequire('dual');\nimport('dual');\n",
+        ),
+        (
+            "node_modules/dual/package.json",
+            r#"{"name":"dual","exports":{".":{"import":"./esm.mjs","require":"./cjs.cjs"}}}"#,
+        ),
+        ("node_modules/dual/esm.mjs", ""),
+        ("node_modules/dual/cjs.cjs", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.mjs",
+            "node_modules/dual/cjs.cjs",
+            "node_modules/dual/esm.mjs",
+            "node_modules/dual/package.json"
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// createRequire
+
+#[test]
+fn create_require_forms() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            r#"import { createRequire } from 'module';
+import * as mod from 'node:module';
+import nodeModule from 'module';
+const r1 = createRequire(import.meta.url);
+r1('./one.cjs');
+const r2 = mod.createRequire(import.meta.url);
+r2.resolve('./two.cjs');
+const { createRequire: cr } = nodeModule;
+cr(import.meta.url)('./three.cjs');
+const r4 = nodeModule.createRequire(new URL('./sub/', import.meta.url));
+r4('./four.cjs');
+function other(createRequire) { createRequire(import.meta.url)('./no.cjs'); }
+"#,
+        ),
+        ("one.cjs", ""),
+        ("two.cjs", ""),
+        ("three.cjs", ""),
+        ("sub/four.cjs", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        ["h.mjs", "one.cjs", "sub/four.cjs", "three.cjs", "two.cjs"]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn create_require_from_filename_in_cjs() {
+    let t = Tree::new(&[
+        (
+            "lib/h.js",
+            "const { createRequire } = require('node:module');\nconst req = createRequire(__filename);\nreq('./x');\nconst path = require('path');\nconst up = createRequire(path.join(__dirname, '..', 'other', 'index.js'));\nup('./y');\n",
+        ),
+        ("lib/x.js", ""),
+        ("other/y.js", ""),
+    ]);
+    let c = t.trace(&["lib/h.js"]);
+    assert_eq!(t.files(&c), ["lib/h.js", "lib/x.js", "other/y.js"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// import.meta.url / new URL
+
+#[test]
+fn new_url_import_meta_url() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            r#"import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+const worker = new URL('./worker.mjs', import.meta.url);
+const wasm = readFileSync(new URL('./lib.wasm', import.meta.url));
+const tpl = fileURLToPath(new URL('./templates/page.html', import.meta.url));
+const p = new URL('./data.txt', import.meta.url).pathname;
+const remote = new URL('https://example.com/x.js');
+const bad = new URL('./missing.txt', import.meta.url);
+"#,
+        ),
+        ("worker.mjs", "import './worker-dep.mjs';"),
+        ("worker-dep.mjs", ""),
+        ("lib.wasm", ""),
+        ("templates/page.html", ""),
+        ("data.txt", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "data.txt",
+            "h.mjs",
+            "lib.wasm",
+            "templates/page.html",
+            "worker-dep.mjs",
+            "worker.mjs"
+        ]
+    );
+    assert_eq!(c.files[&t.p("worker.mjs")].reason, Reason::Dependency);
+    assert_eq!(c.files[&t.p("lib.wasm")].reason, Reason::Asset);
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn import_of_a_file_url() {
+    let t = Tree::new(&[
+        ("h.mjs", "await import(new URL('./a.mjs', import.meta.url));\nawait import(new URL('./b.mjs', import.meta.url).href);\n"),
+        ("a.mjs", ""),
+        ("b.mjs", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(t.files(&c), ["a.mjs", "b.mjs", "h.mjs"]);
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// partial strings / globs
+
+#[test]
+fn partial_strings_become_globs() {
+    let t = Tree::new(&[
+        (
+            "h.js",
+            "const path = require('path');\nrequire('./locales/' + lang);\nimport(`./handlers/${k}.js`);\nrequire(path.join(__dirname, 'plugins', name + '.js'));\n",
+        ),
+        ("locales/en.json", "{}"),
+        ("locales/de/index.js", ""),
+        ("locales/node_modules/x/index.js", ""),
+        ("handlers/a.js", ""),
+        ("handlers/b.js", ""),
+        ("handlers/readme.md", ""),
+        ("plugins/p.js", ""),
+        ("plugins/p.txt", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.js",
+            "handlers/a.js",
+            "handlers/b.js",
+            "locales/de/index.js",
+            "locales/en.json",
+            "plugins/p.js"
+        ]
+    );
+    let globs: Vec<&EdgeProblem> = c
+        .problems
+        .iter()
+        .filter(|p| p.kind == EdgeProblemKind::Glob)
+        .collect();
+    assert_eq!(globs.len(), 3, "{:?}", c.problems);
+    assert_eq!(t.problems(&c)[1], "glob h.js:3:8 ./handlers/*.js");
+}
+
+#[test]
+fn glob_ending_without_wildcard_probes_extensions() {
+    let t = Tree::new(&[
+        ("h.js", "require('./mods/' + name + '/main');\n"),
+        ("mods/a/main.js", ""),
+        ("mods/b/main/index.js", ""),
+        ("mods/c/other.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.files(&c),
+        ["h.js", "mods/a/main.js", "mods/b/main/index.js"]
+    );
+}
+
+#[test]
+fn partial_bare_specifier_is_dynamic() {
+    let t = Tree::new(&[("h.js", "require('@scope/' + name);\n")]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.problems(&c), ["dynamic h.js:1:9 @scope/*"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fs assets
+
+#[test]
+fn fs_assets_relative_to_dirname() {
+    let t = Tree::new(&[
+        (
+            "node_modules/pkg/lib/index.js",
+            r#"const fs = require('fs');
+const { join } = require('node:path');
+const fsx = require('fs-extra');
+const tpl = fs.readFileSync(join(__dirname, 'tpl.html'), 'utf8');
+const files = fs.readdirSync(__dirname + '/../assets');
+fsx.readJsonSync(`${__dirname}/conf.json`);
+fs.existsSync(join(__dirname, 'optional.txt'));
+fs.readdirSync(__dirname);
+fs.readFileSync(join(__dirname, '..', '..', 'other', 'secret.txt'));
+fs.readFileSync(join(__dirname, 'locales', lang + '.json'));
+"#,
+        ),
+        ("node_modules/pkg/package.json", r#"{"name":"pkg"}"#),
+        ("node_modules/pkg/lib/tpl.html", ""),
+        ("node_modules/pkg/lib/conf.json", "{}"),
+        ("node_modules/pkg/lib/locales/en.json", "{}"),
+        ("node_modules/pkg/assets/a.png", ""),
+        ("node_modules/pkg/assets/sub/b.css", ""),
+        ("node_modules/pkg/assets/README.md", ""),
+        ("node_modules/other/secret.txt", ""),
+    ]);
+    let c = t.trace(&["node_modules/pkg/lib/index.js"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "node_modules/pkg/assets/a.png",
+            "node_modules/pkg/assets/sub/b.css",
+            "node_modules/pkg/lib/conf.json",
+            "node_modules/pkg/lib/index.js",
+            "node_modules/pkg/lib/locales/en.json",
+            "node_modules/pkg/lib/tpl.html",
+            "node_modules/pkg/package.json",
+        ]
+    );
+    assert_eq!(
+        c.files[&t.p("node_modules/pkg/lib/tpl.html")].reason,
+        Reason::Asset
+    );
+}
+
+#[test]
+fn shadowed_fs_is_not_an_asset_read() {
+    let t = Tree::new(&[
+        ("h.js", "function f(fs) { fs.readFileSync(__dirname + '/a.txt'); }\nconst fs = require('fs');\nfs.readFileSync(__dirname + '/b.txt');\n"),
+        ("a.txt", ""),
+        ("b.txt", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.files(&c), ["b.txt", "h.js"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// exports / imports / conditions
+
+#[test]
+fn wildcard_exports_with_require_and_import_conditions() {
+    // The @neshca/cache-handler layout.
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            "import redis from '@neshca/cache-handler/redis-strings';\nconst r = (await import('node:module')).createRequire(import.meta.url);\n",
+        ),
+        ("h.cjs", "require('@neshca/cache-handler/local-lru');\n"),
+        (
+            "node_modules/@neshca/cache-handler/package.json",
+            r#"{"name":"@neshca/cache-handler","type":"module","exports":{".":{"require":"./dist/index.cjs","import":"./dist/index.js"},"./*":{"require":"./dist/handlers/*.cjs","import":"./dist/handlers/*.js"},"./package.json":"./package.json"}}"#,
+        ),
+        ("node_modules/@neshca/cache-handler/dist/handlers/redis-strings.js", "import '../helpers/x.js';"),
+        ("node_modules/@neshca/cache-handler/dist/handlers/redis-strings.cjs", ""),
+        ("node_modules/@neshca/cache-handler/dist/handlers/local-lru.cjs", "require('../helpers/y.cjs');"),
+        ("node_modules/@neshca/cache-handler/dist/handlers/local-lru.js", ""),
+        ("node_modules/@neshca/cache-handler/dist/helpers/x.js", ""),
+        ("node_modules/@neshca/cache-handler/dist/helpers/y.cjs", ""),
+    ]);
+    let c = t.trace(&["h.mjs", "h.cjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.cjs",
+            "h.mjs",
+            "node_modules/@neshca/cache-handler/dist/handlers/local-lru.cjs",
+            "node_modules/@neshca/cache-handler/dist/handlers/redis-strings.js",
+            "node_modules/@neshca/cache-handler/dist/helpers/x.js",
+            "node_modules/@neshca/cache-handler/dist/helpers/y.cjs",
+            "node_modules/@neshca/cache-handler/package.json",
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn module_sync_catch_all_keeps_every_target() {
+    let t = Tree::new(&[
+        ("h.cjs", "require('ms');\nrequire('#internal');\n"),
+        (
+            "package.json",
+            r##"{"name":"app","imports":{"#internal":{"module-sync":"./internal-sync.mjs","default":"./internal.cjs"}}}"##,
+        ),
+        ("internal-sync.mjs", ""),
+        ("internal.cjs", ""),
+        (
+            "node_modules/ms/package.json",
+            r#"{"name":"ms","exports":{".":{"module-sync":"./sync.mjs","require":"./req.cjs","default":"./def.js"},"./browser":{"browser":"./b.js"}}}"#,
+        ),
+        ("node_modules/ms/sync.mjs", ""),
+        ("node_modules/ms/req.cjs", ""),
+        ("node_modules/ms/def.js", ""),
+    ]);
+    let c = t.trace(&["h.cjs"]);
+    // module-sync (Node >= 22.10) and require (older Node) are both kept; `default` is shadowed by
+    // `require` for every Node, so it is not needed.
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.cjs",
+            "internal-sync.mjs",
+            "internal.cjs",
+            "node_modules/ms/package.json",
+            "node_modules/ms/req.cjs",
+            "node_modules/ms/sync.mjs",
+            "package.json",
+        ]
+    );
+}
+
+#[test]
+fn exports_null_blocks_and_nested_conditions() {
+    let t = Tree::new(&[
+        ("h.mjs", "import 'p';\nimport 'p/private/x.js';\n"),
+        (
+            "node_modules/p/package.json",
+            r#"{"name":"p","exports":{".":{"node":{"import":"./node.mjs","default":"./node.cjs"},"default":"./browser.js"},"./private/*":null}}"#,
+        ),
+        ("node_modules/p/node.mjs", ""),
+        ("node_modules/p/node.cjs", ""),
+        ("node_modules/p/browser.js", ""),
+        ("node_modules/p/private/x.js", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.mjs",
+            "node_modules/p/node.mjs",
+            "node_modules/p/package.json"
+        ]
+    );
+    assert_eq!(t.problems(&c), ["unresolvable h.mjs:2:8 p/private/x.js"]);
+}
+
+#[test]
+fn self_reference_reads_own_package_json() {
+    let t = Tree::new(&[
+        (
+            "package.json",
+            r#"{"name":"me","exports":{"./util":"./lib/util.cjs"}}"#,
+        ),
+        ("h.cjs", "require('me/util');"),
+        ("lib/util.cjs", ""),
+    ]);
+    let c = t.trace(&["h.cjs"]);
+    assert_eq!(t.files(&c), ["h.cjs", "lib/util.cjs", "package.json"]);
+}
+
+#[test]
+fn package_main_and_nested_type_package_json() {
+    let t = Tree::new(&[
+        ("h.cjs", "require('lib');"),
+        (
+            "node_modules/lib/package.json",
+            r#"{"name":"lib","main":"./dist/cjs/index.js"}"#,
+        ),
+        (
+            "node_modules/lib/dist/cjs/package.json",
+            r#"{"type":"commonjs"}"#,
+        ),
+        ("node_modules/lib/dist/cjs/index.js", "require('./dep');"),
+        ("node_modules/lib/dist/cjs/dep.js", ""),
+    ]);
+    let c = t.trace(&["h.cjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.cjs",
+            "node_modules/lib/dist/cjs/dep.js",
+            "node_modules/lib/dist/cjs/index.js",
+            "node_modules/lib/dist/cjs/package.json",
+            "node_modules/lib/package.json",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// symlinks / pnpm / workspaces
+
+#[cfg(unix)]
+#[test]
+fn pnpm_layout_records_links_and_real_files() {
+    let t = Tree::new(&[
+        ("app/h.js", "require('redis');"),
+        ("app/package.json", r#"{"name":"app"}"#),
+        (
+            "app/node_modules/.pnpm/redis@4.7.0/node_modules/redis/package.json",
+            r#"{"name":"redis","main":"./dist/index.js"}"#,
+        ),
+        (
+            "app/node_modules/.pnpm/redis@4.7.0/node_modules/redis/dist/index.js",
+            "require('@redis/client');",
+        ),
+        (
+            "app/node_modules/.pnpm/@redis+client@1.6.0/node_modules/@redis/client/package.json",
+            r#"{"name":"@redis/client","exports":{".":"./dist/index.js"}}"#,
+        ),
+        (
+            "app/node_modules/.pnpm/@redis+client@1.6.0/node_modules/@redis/client/dist/index.js",
+            "",
+        ),
+    ]);
+    t.link(
+        "app/node_modules/redis",
+        ".pnpm/redis@4.7.0/node_modules/redis",
+    );
+    t.link(
+        "app/node_modules/.pnpm/redis@4.7.0/node_modules/@redis/client",
+        "../../../@redis+client@1.6.0/node_modules/@redis/client",
+    );
+    let c = t.trace(&["app/h.js"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "app/h.js",
+            "app/node_modules/.pnpm/@redis+client@1.6.0/node_modules/@redis/client/dist/index.js",
+            "app/node_modules/.pnpm/@redis+client@1.6.0/node_modules/@redis/client/package.json",
+            "app/node_modules/.pnpm/redis@4.7.0/node_modules/redis/dist/index.js",
+            "app/node_modules/.pnpm/redis@4.7.0/node_modules/redis/package.json",
+            "app/package.json",
+        ]
+    );
+    let links: Vec<(String, String)> = c
+        .links
+        .iter()
+        .map(|(l, t2)| (t.rel(l), t2.to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (
+                "app/node_modules/.pnpm/redis@4.7.0/node_modules/@redis/client".to_string(),
+                "../../../@redis+client@1.6.0/node_modules/@redis/client".to_string()
+            ),
+            (
+                "app/node_modules/redis".to_string(),
+                ".pnpm/redis@4.7.0/node_modules/redis".to_string()
+            ),
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[cfg(unix)]
+#[test]
+fn workspace_link_and_linked_entry() {
+    let t = Tree::new(&[
+        ("apps/web/h.mjs", "import '@acme/cache';"),
+        (
+            "packages/cache/package.json",
+            r#"{"name":"@acme/cache","type":"module","exports":"./src/index.js"}"#,
+        ),
+        ("packages/cache/src/index.js", "import './impl.js';"),
+        ("packages/cache/src/impl.js", ""),
+    ]);
+    t.link(
+        "apps/web/node_modules/@acme/cache",
+        "../../../../packages/cache",
+    );
+    t.link("apps/web/handler-link.mjs", "h.mjs");
+    let c = t.trace(&["apps/web/handler-link.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "apps/web/h.mjs",
+            "packages/cache/package.json",
+            "packages/cache/src/impl.js",
+            "packages/cache/src/index.js"
+        ]
+    );
+    let links: Vec<String> = c.links.keys().map(|l| t.rel(l)).collect();
+    assert_eq!(
+        links,
+        [
+            "apps/web/handler-link.mjs",
+            "apps/web/node_modules/@acme/cache"
+        ]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_cycle_terminates() {
+    let t = Tree::new(&[("h.js", "require('./loop/x');")]);
+    t.link("loop", "loop2");
+    t.link("loop2", "loop");
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.files(&c), ["h.js"]);
+    assert_eq!(t.problems(&c), ["unresolvable h.js:1:9 ./loop/x"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// boundary
+
+#[test]
+fn boundary_is_compared_by_component() {
+    let t = Tree::new(&[
+        (
+            "repo/h.js",
+            "require('../repo-b/x.js');\nrequire('./in.js');\nrequire('../repo/in2.js');\n",
+        ),
+        ("repo/in.js", ""),
+        ("repo/in2.js", ""),
+        ("repo-b/x.js", ""),
+    ]);
+    let c = t.trace_with(
+        &["repo/h.js"],
+        TraceOptions {
+            boundary: Some(t.p("repo")),
+            ..Default::default()
+        },
+    );
+    assert_eq!(t.files(&c), ["repo/h.js", "repo/in.js", "repo/in2.js"]);
+    assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+    let p = &c.problems[0];
+    assert_eq!(p.kind, EdgeProblemKind::OutsideBoundary);
+    assert_eq!(
+        (p.line, p.column, p.specifier.as_str()),
+        (1, 9, "../repo-b/x.js")
+    );
+    assert_eq!(p.target, Some(t.p("repo-b/x.js")));
+}
+
+#[cfg(unix)]
+#[test]
+fn boundary_catches_links_that_leave_the_tree() {
+    let t = Tree::new(&[
+        ("standalone/h.js", "require('dep');"),
+        ("outside/dep/package.json", r#"{"name":"dep"}"#),
+        ("outside/dep/index.js", ""),
+    ]);
+    t.link("standalone/node_modules/dep", "../../outside/dep");
+    let c = t.trace_with(
+        &["standalone/h.js"],
+        TraceOptions {
+            boundary: Some(t.p("standalone")),
+            ..Default::default()
+        },
+    );
+    assert_eq!(t.files(&c), ["standalone/h.js"]);
+    assert_eq!(t.problems(&c), ["outside-boundary standalone/h.js:1:9 dep"]);
+    assert_eq!(c.problems[0].target, Some(t.p("outside/dep/index.js")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript
+
+#[test]
+fn ts_handler_skips_type_imports_and_aliases_js_to_ts() {
+    let t = Tree::new(&[
+        ("package.json", r#"{"type":"module"}"#),
+        (
+            "cache-handler.ts",
+            r#"import type { CacheHandler } from 'next/dist/server/lib/incremental-cache';
+import { type Foo, type Bar } from './types.js';
+export type { Baz } from './types2.js';
+export { type Qux } from './types3.js';
+import { helper } from './lib/helper.js';
+import './side-effect.js';
+import dep from './dep.js';
+enum Kind { A = 1 }
+export default class Handler implements CacheHandler {
+  constructor(private readonly options: Options) {}
+  get(key: string): Promise<Foo | undefined> { return helper(key) as any; }
+}
+const x = <const>'y' satisfies string;
+"#,
+        ),
+        (
+            "lib/helper.ts",
+            "export function helper(k: string) { return k; }",
+        ),
+        ("side-effect.ts", ""),
+        ("dep.ts", "export default 1;"),
+        ("types.ts", ""),
+    ]);
+    let c = t.trace(&["cache-handler.ts"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "cache-handler.ts",
+            "dep.ts",
+            "lib/helper.ts",
+            "package.json",
+            "side-effect.ts"
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn tsx_and_mts_parse() {
+    let t = Tree::new(&[
+        ("package.json", r#"{"type":"module"}"#),
+        ("h.mts", "import './view.js';\nconst f = <T,>(x: T) => x;\n"),
+        (
+            "view.tsx",
+            "export const V = () => <div>{'x'}</div>;\nimport('./more.mjs');\n",
+        ),
+        ("more.mts", ""),
+    ]);
+    let c = t.trace(&["h.mts"]);
+    assert_eq!(
+        t.files(&c),
+        ["h.mts", "more.mts", "package.json", "view.tsx"]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// module kind
+
+#[test]
+fn typeless_js_with_esm_syntax_is_flagged() {
+    let t = Tree::new(&[
+        ("package.json", r#"{"name":"x"}"#),
+        ("h.js", "\nexport default {};\n"),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.problems(&c), ["typeless-esm h.js:2:1 "]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// native addons
+
+#[test]
+fn native_addons_and_shared_libs() {
+    let t = Tree::new(&[
+        ("h.js", "require('addon');\nrequire('gyp');\n"),
+        (
+            "node_modules/addon/package.json",
+            r#"{"name":"addon","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/addon/index.js",
+            "module.exports = require('bindings')('addon');",
+        ),
+        ("node_modules/addon/build/Release/addon.node", ""),
+        ("node_modules/addon/lib/libfoo.so.1", ""),
+        (
+            "node_modules/bindings/package.json",
+            r#"{"name":"bindings","main":"bindings.js"}"#,
+        ),
+        ("node_modules/bindings/bindings.js", ""),
+        ("node_modules/gyp/package.json", r#"{"name":"gyp"}"#),
+        (
+            "node_modules/gyp/index.js",
+            "module.exports = require('node-gyp-build')(__dirname);",
+        ),
+        ("node_modules/gyp/prebuilds/linux-x64/gyp.node", ""),
+        (
+            "node_modules/node-gyp-build/package.json",
+            r#"{"name":"node-gyp-build"}"#,
+        ),
+        ("node_modules/node-gyp-build/index.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    let files = t.files(&c);
+    for f in [
+        "node_modules/addon/build/Release/addon.node",
+        "node_modules/addon/lib/libfoo.so.1",
+        "node_modules/gyp/prebuilds/linux-x64/gyp.node",
+        "node_modules/bindings/bindings.js",
+        "node_modules/node-gyp-build/index.js",
+    ] {
+        assert!(has(&files, f), "{f} missing from {files:?}");
+    }
+    assert_eq!(
+        c.files[&t.p("node_modules/addon/lib/libfoo.so.1")].reason,
+        Reason::SharedLib
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// hooks, multiple entries, determinism
+
+#[test]
+fn module_register_is_an_import_edge() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
+        ),
+        ("hooks.mjs", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(t.files(&c), ["h.mjs", "hooks.mjs"]);
+}
+
+#[test]
+fn several_entries_share_a_closure_and_output_is_deterministic() {
+    let t = Tree::new(&[
+        ("a.mjs", "import './shared.mjs';"),
+        ("b.mjs", "import './shared.mjs'; import './only-b.mjs';"),
+        ("shared.mjs", ""),
+        ("only-b.mjs", ""),
+    ]);
+    let c1 = t.trace(&["b.mjs", "a.mjs"]);
+    let c2 = t.trace(&["a.mjs", "b.mjs", "a.mjs"]);
+    assert_eq!(c1, c2);
+    assert_eq!(
+        c1.files[&t.p("shared.mjs")].parents,
+        vec![t.p("a.mjs"), t.p("b.mjs")]
+    );
+    assert_eq!(c1.files[&t.p("a.mjs")].reason, Reason::Entry);
+}
+
+#[test]
+fn evaluator_cost_is_bounded() {
+    // nft #314: chained concatenation is exponential there. Here it must stay fast.
+    let mut src = String::from("const a0 = cond ? './x' : './y';\n");
+    for i in 1..60 {
+        src.push_str(&format!("const a{i} = a{} + (c{i} ? 'p' : 'q');\n", i - 1));
+    }
+    src.push_str("require(a59);\n");
+    let deep = format!("require({}'./z'{});\n", "(".repeat(5000), ")".repeat(5000));
+    let t = Tree::new(&[("h.js", &src), ("deep.js", &deep)]);
+    let start = std::time::Instant::now();
+    let c = t.trace(&["h.js", "deep.js"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert!(c
+        .problems
+        .iter()
+        .any(|p| p.kind == EdgeProblemKind::Dynamic));
+}
