@@ -46,6 +46,8 @@ struct GlobalArgs {
 enum Command {
     /// Analyze and verify the build; writes nothing. Exit 1 when production would not load a handler.
     Check,
+    /// Show what was found: handlers, where production loads them from, their closures (-v lists files).
+    Explain,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Check) {
         Command::Check => commands::check(&common),
+        Command::Explain => commands::explain(&common),
     };
     match result {
         Ok(outcome) => {

@@ -414,3 +414,38 @@ fn bad_usage_is_exit_2() {
     let out = run(&["check", "--format", "yaml"], dir.path());
     assert_eq!(out.code, 2);
 }
+
+#[test]
+fn explain_shows_handlers_closures_and_destinations() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    fs::remove_file(dir.path().join(".next/standalone/lib/dep.js")).unwrap();
+    let out = run(&["explain", "-v", "--color", "never"], dir.path());
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    for expected in [
+        "next.js       16.4.6",
+        "cacheHandler = ../cache-handler.js",
+        "production loads  .next/standalone/cache-handler.js (present)",
+        "closure           5 file(s) from the source; 4 in the deployable tree",
+        "lib/dep.js",
+        "-> .next/standalone/lib/dep.js [Dependency, to copy]",
+        "error[dependency-missing]: `./lib/dep.js`",
+    ] {
+        assert!(
+            out.stdout.contains(expected),
+            "missing {expected:?} in\n{}",
+            out.stdout
+        );
+    }
+    let json = run(&["explain", "--format", "json"], dir.path()).json();
+    let closure = json["handlers"][0]["closure"].as_array().unwrap();
+    let dep = closure
+        .iter()
+        .find(|f| f["source"].as_str().unwrap().ends_with("lib/dep.js"))
+        .unwrap();
+    assert_eq!(dep["present"], false);
+    assert!(dep["destination"]
+        .as_str()
+        .unwrap()
+        .ends_with(".next/standalone/lib/dep.js"));
+    assert_eq!(json["copies"].as_array().unwrap().len(), 4);
+}

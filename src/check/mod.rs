@@ -37,6 +37,9 @@ pub struct HandlerStatus {
     pub deployed_files: usize,
     /// Files of the closure as traced from the source.
     pub source_files: usize,
+    /// The source closure itself, for `explain` and `plan`.
+    #[serde(skip)]
+    pub source_closure: Option<Closure>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +81,9 @@ pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
     let mut checker = Checker::new(layout, version_facts);
     let mut handlers = Vec::new();
     for handler in &authoritative.handlers {
-        handlers.push(checker.check_handler(authoritative, handler));
+        let mut status = checker.check_handler(authoritative, handler);
+        status.source_files = status.source_closure.as_ref().map_or(0, |c| c.files.len());
+        handlers.push(status);
     }
     checker.check_preload_bug(authoritative);
     findings.extend(copies_disagree(recorded));
@@ -237,6 +242,7 @@ impl<'a> Checker<'a> {
             source_path: None,
             deployed_files: 0,
             source_files: 0,
+            source_closure: None,
         };
         if !self.is_active(handler) {
             status.active = false;
@@ -272,7 +278,7 @@ impl<'a> Checker<'a> {
             );
             status.source_path = Path::new(&value).is_file().then(|| PathBuf::from(&value));
             if let Some(source) = status.source_path.clone() {
-                status.source_files = self.check_source(&key, &source);
+                status.source_closure = Some(self.check_source(&key, &source));
             }
             return status;
         }
@@ -283,7 +289,7 @@ impl<'a> Checker<'a> {
         let source_path = normalize(&self.layout.dist_dir.join(&value));
         if source_path.is_file() {
             status.source_path = Some(source_path.clone());
-            status.source_files = self.check_source(&key, &source_path);
+            status.source_closure = Some(self.check_source(&key, &source_path));
         }
 
         if let Some(standalone) = &self.layout.standalone {
@@ -344,7 +350,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.
-    fn check_source(&mut self, key: &str, source: &Path) -> usize {
+    fn check_source(&mut self, key: &str, source: &Path) -> Closure {
         let closure = self.source_tracer.trace(&[source.to_path_buf()]);
         let root = &self.layout.tracing_root;
         for problem in &closure.problems {
@@ -379,7 +385,7 @@ impl<'a> Checker<'a> {
             }
             self.findings.push(finding);
         }
-        closure.files.len()
+        closure
     }
 
     fn report_deployed_problems(&mut self, key: &str, closure: &Closure) {

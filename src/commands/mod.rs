@@ -1,6 +1,10 @@
 //! The commands, as library functions: each runs the pipeline stages it needs and returns a
 //! rendered report plus the exit code. `main.rs` only parses arguments and prints.
 
+mod explain;
+
+pub use explain::{destination, explain, PlacedFile};
+
 use crate::check::{self, CheckOutcome};
 use crate::layout::{self, Layout};
 use crate::manifest;

@@ -17,6 +17,16 @@ pub enum Bundler {
     Unknown,
 }
 
+impl Bundler {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bundler::Webpack => "webpack",
+            Bundler::Turbopack => "Turbopack",
+            Bundler::Unknown => "unknown bundler",
+        }
+    }
+}
+
 /// The standalone output of a build (`output: 'standalone'`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Standalone {

@@ -1,0 +1,227 @@
+//! `next-graft explain`: what was found, for a person. The layout, each handler the build
+//! recorded with where production loads it from, its closure (count; the files with `-v`) and
+//! where each file goes in the standalone tree, then the findings. Writes nothing.
+
+use super::{Common, Format, Outcome};
+use crate::check::{self, CheckOutcome, HandlerStatus};
+use crate::layout::{self, is_within, Layout};
+use crate::manifest::{self, Recorded};
+use crate::report::{self, display_path, Report};
+use crate::trace::Reason;
+use crate::InputError;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One file of a handler's closure and its place in the deployable tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlacedFile {
+    pub source: PathBuf,
+    /// Where it belongs in the standalone tree; `None` when it lies outside the tracing root.
+    pub destination: Option<PathBuf>,
+    pub reason: Reason,
+    /// Whether the destination already holds it.
+    pub present: bool,
+}
+
+/// Where `source` belongs in the standalone tree: the same path relative to the tracing root.
+pub fn destination(layout: &Layout, source: &Path) -> Option<PathBuf> {
+    let standalone = layout.standalone.as_ref()?;
+    if !is_within(source, &layout.tracing_root) {
+        return None;
+    }
+    let rel = source.strip_prefix(&layout.tracing_root).ok()?;
+    Some(standalone.root.join(rel))
+}
+
+fn placed_files(layout: &Layout, status: &HandlerStatus) -> Vec<PlacedFile> {
+    let Some(closure) = &status.source_closure else {
+        return Vec::new();
+    };
+    closure
+        .files
+        .iter()
+        .map(|(source, info)| {
+            let destination = destination(layout, source);
+            let present = destination.as_ref().is_some_and(|d| d.is_file());
+            PlacedFile {
+                source: source.clone(),
+                destination,
+                reason: info.reason,
+                present,
+            }
+        })
+        .collect()
+}
+
+pub fn explain(common: &Common) -> Result<Outcome, InputError> {
+    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let recorded = manifest::read(&layout)?;
+    let mut outcome = check::check(&layout, &recorded);
+    crate::findings::attach_source_lines(&mut outcome.findings);
+    let placed: Vec<Vec<PlacedFile>> = outcome
+        .handlers
+        .iter()
+        .map(|h| placed_files(&layout, h))
+        .collect();
+    let stdout = match common.format {
+        Format::Json => json(&layout, &recorded, &outcome, &placed),
+        Format::Human => human(common, &layout, &recorded, &outcome, &placed),
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: if outcome.errors() == 0 { 0 } else { 1 },
+    })
+}
+
+fn json(
+    layout: &Layout,
+    recorded: &Recorded,
+    outcome: &CheckOutcome,
+    placed: &[Vec<PlacedFile>],
+) -> String {
+    let handlers: Vec<serde_json::Value> = outcome
+        .handlers
+        .iter()
+        .zip(placed)
+        .map(|(status, files)| {
+            let mut value = serde_json::to_value(status).unwrap_or_default();
+            value["closure"] = serde_json::to_value(files).unwrap_or_default();
+            value
+        })
+        .collect();
+    report::to_json(&Report {
+        command: "explain",
+        project: &layout.project_dir,
+        next_version: layout.next_version().map(|v| v.to_string()),
+        findings: &outcome.findings,
+        extra: vec![
+            ("handlers", serde_json::Value::Array(handlers)),
+            (
+                "copies",
+                serde_json::to_value(&recorded.copies).unwrap_or_default(),
+            ),
+            ("layout", serde_json::to_value(layout).unwrap_or_default()),
+        ],
+    })
+}
+
+fn human(
+    common: &Common,
+    layout: &Layout,
+    recorded: &Recorded,
+    outcome: &CheckOutcome,
+    placed: &[Vec<PlacedFile>],
+) -> String {
+    let project = &layout.project_dir;
+    let rel = |p: &Path| display_path(p, project);
+    let mut out = String::new();
+    let version = layout
+        .next_version()
+        .map_or("unknown".to_string(), |v| v.to_string());
+    let _ = writeln!(out, "project       {}", project.display());
+    let _ = writeln!(
+        out,
+        "next.js       {version} ({} build)",
+        layout.bundler.name()
+    );
+    let _ = writeln!(out, "distDir       {}", layout.dist_dir_name);
+    match &layout.standalone {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "standalone    {} (server.js in {})",
+                rel(&s.root),
+                rel(&s.server_dir)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "standalone    none (not built with `output: 'standalone'`)"
+            );
+        }
+    }
+    let _ = writeln!(out, "tracing root  {}", layout.tracing_root.display());
+    let _ = writeln!(
+        out,
+        "next start    {}",
+        if layout.supports_next_start {
+            "supported"
+        } else {
+            "no complete build"
+        }
+    );
+
+    let _ = writeln!(out, "\nconfig copies recorded by the build:");
+    for copy in &recorded.copies {
+        let list: Vec<String> = copy
+            .handlers
+            .iter()
+            .map(|h| format!("{} = {}", h.key, h.value))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<52} {}",
+            rel(&copy.file),
+            if list.is_empty() {
+                "(no handlers)".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
+
+    if outcome.handlers.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nno cache handler is recorded: Next.js uses its built-in caches"
+        );
+    }
+    for (status, files) in outcome.handlers.iter().zip(placed) {
+        let _ = writeln!(out, "\n{} = {}", status.key, status.value);
+        if !status.active {
+            let _ = writeln!(out, "  not read by Next.js {version} at run time");
+            continue;
+        }
+        if let Some(path) = &status.runtime_path {
+            let state = if path.is_file() { "present" } else { "MISSING" };
+            let _ = writeln!(out, "  production loads  {} ({state})", rel(path));
+        }
+        if let Some(source) = &status.source_path {
+            let _ = writeln!(out, "  source            {}", rel(source));
+        }
+        let missing = files.iter().filter(|f| !f.present).count();
+        let _ = writeln!(
+            out,
+            "  closure           {} file(s) from the source; {} in the deployable tree ({} traced there), {missing} to copy",
+            files.len(),
+            files.len() - missing,
+            status.deployed_files
+        );
+        if common.verbose {
+            for file in files {
+                let dest = match &file.destination {
+                    Some(d) => rel(d),
+                    None => "(outside the tracing root: relocated by graft)".to_string(),
+                };
+                let mark = if file.present { "ok" } else { "to copy" };
+                let _ = writeln!(
+                    out,
+                    "    {:<44} -> {dest} [{:?}, {mark}]",
+                    rel(&file.source),
+                    file.reason
+                );
+            }
+        }
+    }
+    out.push('\n');
+    let report = Report {
+        command: "explain",
+        project,
+        next_version: layout.next_version().map(|v| v.to_string()),
+        findings: &outcome.findings,
+        extra: Vec::new(),
+    };
+    out + &report::to_human(&report, common.color, common.quiet)
+}
