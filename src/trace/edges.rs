@@ -603,6 +603,36 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// The statically known absolute directories of a `{ paths: [...] }` option.
+    fn resolve_paths(&self, opts: Option<&ExprOrSpread>) -> Option<Vec<PathBuf>> {
+        let Expr::Object(o) = &*opts?.expr else {
+            return None;
+        };
+        let paths = o.props.iter().find_map(|p| match p {
+            PropOrSpread::Prop(p) => match &**p {
+                Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some("paths") => {
+                    Some(&kv.value)
+                }
+                _ => None,
+            },
+            _ => None,
+        })?;
+        let Expr::Array(a) = &**paths else {
+            return None;
+        };
+        let mut dirs = Vec::new();
+        for e in a.elems.iter().flatten() {
+            for v in self.eval().eval(&e.expr) {
+                match v {
+                    V::Str(s) if s.starts_with('/') => dirs.push(normalize(Path::new(&s))),
+                    V::Str(s) => dirs.extend(self.cwd.map(|c| normalize(&c.join(&s)))),
+                    _ => {}
+                }
+            }
+        }
+        (!dirs.is_empty()).then_some(dirs)
+    }
+
     fn glob_edge(&mut self, kind: EdgeKind, segs: Vec<Seg>, base: &Path, span: Span) {
         let written: String = segs
             .iter()
@@ -835,8 +865,24 @@ impl Visit for Collector<'_> {
             Callee::Expr(callee) => {
                 let f = self.eval().eval_one(callee);
                 match f {
-                    V::Obj(Known::Require(base)) | V::Obj(Known::RequireResolve(base)) => {
+                    V::Obj(Known::Require(base)) => {
                         self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span)
+                    }
+                    V::Obj(Known::RequireResolve(base)) => {
+                        // `require.resolve(x, { paths: [dir, …] })`: resolved from each dir.
+                        match self.resolve_paths(c.args.get(1)) {
+                            Some(dirs) => {
+                                for dir in dirs {
+                                    self.expr_edge(
+                                        EdgeKind::Require,
+                                        c.args.first(),
+                                        Some(dir),
+                                        c.span,
+                                    )
+                                }
+                            }
+                            None => self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span),
+                        }
                     }
                     V::Obj(Known::FsFn(name)) if is_fs_read(&name) => {
                         self.expr_edge(EdgeKind::Asset, c.args.first(), None, c.span)

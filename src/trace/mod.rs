@@ -293,7 +293,15 @@ impl Tracer {
             ));
         }
         for edge in &parsed.edges {
+            let before = out.problems.len();
             self.process_edge(&mut out, file, edge, fsx, boundary_pjson.as_deref());
+            // Problems met while adding the edge's files (an asset outside the boundary, …)
+            // point at the edge.
+            for p in &mut out.problems[before..] {
+                if p.line == 0 && p.from == file {
+                    (p.line, p.column) = (edge.line, edge.column);
+                }
+            }
         }
         out
     }
@@ -323,6 +331,21 @@ impl Tracer {
                     ResolveOutcome::Builtin => {}
                     ResolveOutcome::Found(paths) => {
                         let bare = !is_path_like(spec);
+                        if spec.starts_with('#') {
+                            // `imports` is read from the importer's own package.json.
+                            if let Some(pj) = importer_pjson {
+                                let pj = pj.to_path_buf();
+                                self.add_checked(out, pj, Reason::PackageJson, file, fsx);
+                            }
+                        } else if !bare {
+                            // `require('./dir')` with `dir/package.json#main`: that package.json
+                            // is read at run time.
+                            let dir_pjson =
+                                fsx::normalize(&edge.base.join(spec)).join("package.json");
+                            if dir_pjson.is_file() {
+                                self.add_checked(out, dir_pjson, Reason::PackageJson, file, fsx);
+                            }
+                        }
                         for p in paths {
                             self.add_resolved(out, &p, file, edge, fsx, bare, importer_pjson);
                         }

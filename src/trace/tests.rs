@@ -1047,3 +1047,53 @@ fn evaluator_cost_is_bounded() {
         .iter()
         .any(|p| p.kind == EdgeProblemKind::Dynamic));
 }
+
+#[test]
+fn require_resolve_with_paths_and_directory_main() {
+    let t = Tree::new(&[
+        (
+            "app/h.js",
+            "const path = require('path');\nrequire.resolve('tool', { paths: [path.join(__dirname, '..', 'vendor')] });\nrequire('./lib');\n",
+        ),
+        ("vendor/node_modules/tool/package.json", r#"{"name":"tool","main":"t.js"}"#),
+        ("vendor/node_modules/tool/t.js", ""),
+        ("app/lib/package.json", r#"{"main":"./main.js"}"#),
+        ("app/lib/main.js", ""),
+    ]);
+    let c = t.trace(&["app/h.js"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "app/h.js",
+            "app/lib/main.js",
+            "app/lib/package.json",
+            "vendor/node_modules/tool/package.json",
+            "vendor/node_modules/tool/t.js",
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
+
+#[test]
+fn asset_outside_boundary_points_at_the_read() {
+    let t = Tree::new(&[
+        (
+            "app/h.js",
+            "const fs = require('fs');\n\nfs.readFileSync(__dirname + '/../secret.txt');\n",
+        ),
+        ("secret.txt", ""),
+    ]);
+    let c = t.trace_with(
+        &["app/h.js"],
+        TraceOptions {
+            boundary: Some(t.p("app")),
+            ..Default::default()
+        },
+    );
+    assert_eq!(t.files(&c), ["app/h.js"]);
+    assert_eq!(c.problems.len(), 1);
+    assert_eq!(
+        (c.problems[0].kind, c.problems[0].line, c.problems[0].column),
+        (EdgeProblemKind::OutsideBoundary, 3, 17)
+    );
+}
