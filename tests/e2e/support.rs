@@ -1,0 +1,809 @@
+//! Support for the real-Next.js end-to-end suite (`tests/e2e_real_next.rs`).
+//!
+//! Layout under the cargo target dir:
+//! - `e2e-cache/next-<ver>/node_modules`: one `npm install` per Next version, shared by apps.
+//! - `e2e-cache/npm-cache`: npm's own cache, so a rebuilt install needs no network.
+//! - `e2e-cache/*.lock`: cross-process locks (`flock`), see [`Lock`].
+//! - `e2e-work/<app>-<pid>-<n>/`: one build per app, reused by every test of that app while
+//!   its inputs are unchanged (`e2e-work/<app>.build` names it, with the key of its inputs).
+//! - `e2e-work/<label>-<pid>-<n>/`: scenario copies and moved standalone folders; removed when
+//!   the test passes, kept for inspection when it fails.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::collections::hash_map::DefaultHasher;
+use std::fs::{self, File};
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Bump to force every cached build to be redone (e.g. after changing how apps are built).
+const BUILD_RECIPE: &str = "1";
+
+/// A Next app under `tests/e2e/apps/<template>`, optionally with the files of
+/// `tests/e2e/apps/overlays/<overlay>` copied over it, built with next@`next`.
+pub struct App {
+    pub name: &'static str,
+    pub template: &'static str,
+    pub overlay: Option<&'static str>,
+    pub next: &'static str,
+    /// Extra environment for `next build` only.
+    pub build_env: &'static [(&'static str, &'static str)],
+}
+
+pub const V14_ISR: App = App {
+    name: "v14-isr",
+    template: "v14-isr",
+    overlay: None,
+    next: "14.2.35",
+    build_env: &[],
+};
+
+pub const V15_1_PRELOAD: App = App {
+    name: "v15-1-preload",
+    template: "v15-1-preload",
+    overlay: None,
+    next: "15.1.12",
+    // 15.1 rejects `experimental.dynamicIO` on a stable release unless told not to check.
+    build_env: &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")],
+};
+
+pub const V15_5: App = App {
+    name: "v15-5",
+    template: "v15-5",
+    overlay: None,
+    next: "15.5.29",
+    build_env: &[],
+};
+
+pub const V16_4: App = App {
+    name: "v16-4",
+    template: "v16-4",
+    overlay: None,
+    next: "16.4.6",
+    build_env: &[],
+};
+
+/// The 16.4 app whose ISR handler requires a package that is not installed. Turbopack only
+/// warns, so `next build` still succeeds (tests/e2e/FINDINGS.md §5).
+pub const V16_4_UNRESOLVABLE: App = App {
+    name: "v16-4-unresolvable",
+    template: "v16-4",
+    overlay: Some("unresolvable"),
+    next: "16.4.6",
+    build_env: &[],
+};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cargo target dir (CARGO_TARGET_TMPDIR is `<target>/tmp`), so a custom
+/// `CARGO_TARGET_DIR` keeps the caches out of git too.
+fn target_dir() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().map(Path::to_path_buf).unwrap_or(tmp)
+}
+
+fn cache_dir() -> PathBuf {
+    let d = target_dir().join("e2e-cache");
+    fs::create_dir_all(&d).expect("create e2e-cache");
+    d
+}
+
+fn work_dir() -> PathBuf {
+    let d = target_dir().join("e2e-work");
+    fs::create_dir_all(&d).expect("create e2e-work");
+    d
+}
+
+fn unique(label: &str) -> PathBuf {
+    static SWEEP: Once = Once::new();
+    SWEEP.call_once(sweep_stale);
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    work_dir().join(format!("{label}-{}-{n}", std::process::id()))
+}
+
+/// Removes what earlier test processes left in `e2e-work` (failure copies are kept for
+/// inspection until then): every `<label>-<pid>-<n>` dir whose process is gone, except the
+/// builds that a `<app>.build` pointer names.
+fn sweep_stale() {
+    let work = work_dir();
+    let Ok(entries) = fs::read_dir(&work) else {
+        return;
+    };
+    let mut keep = Vec::new();
+    let mut candidates = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".build") {
+            if let Some((_, dir)) = fs::read_to_string(&path).ok().and_then(|s| {
+                s.split_once('\n')
+                    .map(|(k, d)| (k.to_string(), d.trim().to_string()))
+            }) {
+                keep.push(PathBuf::from(&dir));
+                keep.push(away_path(Path::new(&dir)));
+            }
+            continue;
+        }
+        // `<label>-<pid>-<n>` or `<label>-<pid>-<n>.away`
+        let base = name.strip_suffix(".away").unwrap_or(&name);
+        let mut parts = base.rsplitn(3, '-');
+        let (Some(n), Some(pid), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(_), Ok(pid)) = (n.parse::<u32>(), pid.parse::<u32>()) else {
+            continue;
+        };
+        candidates.push((path, pid));
+    }
+    for (path, pid) in candidates {
+        if keep.contains(&path) || pid == std::process::id() || process_alive(pid) {
+            continue;
+        }
+        let _ = fs::remove_dir_all(&path);
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Appends a timing line to `e2e-cache/timings.log` (and stderr) so suite costs can be read
+/// after a run; nextest shows stderr only for failures or with `--no-capture`.
+fn record_timing(what: &str, took: Duration) {
+    let line = format!("{} {what} {:.1}s", unix_now(), took.as_secs_f64());
+    eprintln!("e2e: {what} took {:.1}s", took.as_secs_f64());
+    if let Ok(mut f) = File::options()
+        .create(true)
+        .append(true)
+        .open(cache_dir().join("timings.log"))
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// An exclusive `flock` on `e2e-cache/<name>.lock`, released on drop or when the process dies
+/// (so a killed test never leaves a stale lock). flock locks belong to the open file, so two
+/// threads of one `cargo test` process exclude each other as well as two nextest processes.
+pub struct Lock(File);
+
+impl Lock {
+    pub fn acquire(name: &str) -> Lock {
+        let path = cache_dir().join(format!("{name}.lock"));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        file.lock()
+            .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+        Lock(file)
+    }
+}
+
+/// Every install and build holds this one lock: the machine has 2 cores, and two Next builds
+/// at once only make both slower (and flaky under the build's own timeouts).
+fn heavy_work_lock() -> Lock {
+    Lock::acquire("heavy-work")
+}
+
+fn run_logged(mut cmd: Command, log: &Path, what: &str) {
+    let out = File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+    let err = out.try_clone().expect("clone log handle");
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("{what}: cannot start {cmd:?}: {e} (are node and npm on PATH?)")
+        });
+    if !status.success() {
+        panic!(
+            "{what} failed ({status}); last lines of {}:\n{}",
+            log.display(),
+            tail(&fs::read_to_string(log).unwrap_or_default(), 60)
+        );
+    }
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn hygiene(cmd: &mut Command) {
+    cmd.env("NEXT_TELEMETRY_DISABLED", "1")
+        .env("CI", "1")
+        // A NODE_ENV inherited from the caller makes `next build` warn or misbehave.
+        .env_remove("NODE_ENV")
+        .env_remove("GRAFT_HANDLER_LOG");
+}
+
+fn app_dependencies(app: &App) -> Value {
+    let pkg = repo_root()
+        .join("tests/e2e/apps")
+        .join(app.template)
+        .join("package.json");
+    let json: Value = serde_json::from_str(
+        &fs::read_to_string(&pkg).unwrap_or_else(|e| panic!("read {}: {e}", pkg.display())),
+    )
+    .unwrap_or_else(|e| panic!("parse {}: {e}", pkg.display()));
+    let deps = json["dependencies"].clone();
+    assert_eq!(
+        deps["next"].as_str(),
+        Some(app.next),
+        "{} declares a different next than the suite expects",
+        pkg.display()
+    );
+    deps
+}
+
+/// `e2e-cache/next-<ver>/node_modules`, installed once with the app's dependencies. Apps that
+/// share a Next version must declare the same dependencies (checked), so one install serves
+/// them all. Caller holds the heavy-work lock.
+fn ensure_install(app: &App) -> PathBuf {
+    let deps = app_dependencies(app);
+    let dir = cache_dir().join(format!("next-{}", app.next));
+    let marker = dir.join(".graft-e2e-installed");
+    let wanted = serde_json::to_string(&deps).expect("serialize deps");
+    if let Ok(have) = fs::read_to_string(&marker) {
+        if have == wanted && dir.join("node_modules/next/package.json").is_file() {
+            return dir.join("node_modules");
+        }
+        eprintln!(
+            "e2e: next-{} install has other dependencies ({have}); reinstalling with {wanted}",
+            app.next
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create install dir");
+    let pkg = serde_json::json!({
+        "name": format!("graft-e2e-cache-next-{}", app.next),
+        "private": true,
+        "dependencies": deps,
+    });
+    fs::write(dir.join("package.json"), pkg.to_string()).expect("write package.json");
+    let npm_cache = cache_dir().join("npm-cache");
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(&dir)
+        .arg("install")
+        .arg("--cache")
+        .arg(&npm_cache)
+        .args(["--prefer-offline", "--no-audit", "--no-fund"]);
+    hygiene(&mut cmd);
+    let started = Instant::now();
+    run_logged(
+        cmd,
+        &cache_dir().join(format!("install-{}.log", app.next)),
+        &format!("npm install next@{}", app.next),
+    );
+    record_timing(&format!("install next@{}", app.next), started.elapsed());
+    fs::write(&marker, wanted).expect("write install marker");
+    dir.join("node_modules")
+}
+
+/// `cp -a`: keeps symlinks as symlinks (standalone trees contain them) and modes.
+pub fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("run cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+/// Hard links instead of copies (`cp -al`): fast and free for a read-only tree. Only for trees
+/// that tests never modify in place (deleting a link is fine: the original keeps its data).
+fn link_tree(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-al")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        let _ = fs::remove_dir_all(to);
+        copy_tree(from, to);
+    }
+}
+
+fn hash_tree(dir: &Path, h: &mut DefaultHasher) {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        p.file_name().hash(h);
+        if p.is_dir() {
+            hash_tree(&p, h);
+        } else {
+            fs::read(&p).expect("read app file").hash(h);
+        }
+    }
+}
+
+fn node_version() -> String {
+    let out = Command::new("node")
+        .arg("--version")
+        .output()
+        .expect("the e2e suite needs `node` (20+) on PATH");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A built app, locked for the caller: no other test renames or rebuilds it meanwhile.
+pub struct Build {
+    pub dir: PathBuf,
+    pub app_name: &'static str,
+    _lock: Lock,
+}
+
+/// Returns the app's build, building it first when its inputs changed or it never ran.
+pub fn build(app: &App) -> Build {
+    let lock = Lock::acquire(&format!("app-{}", app.name));
+    let apps = repo_root().join("tests/e2e/apps");
+    let mut h = DefaultHasher::new();
+    (BUILD_RECIPE, app.next, app.build_env, node_version()).hash(&mut h);
+    hash_tree(&apps.join(app.template), &mut h);
+    if let Some(o) = app.overlay {
+        hash_tree(&apps.join("overlays").join(o), &mut h);
+    }
+    let key = format!("{:016x}", h.finish());
+
+    let pointer = work_dir().join(format!("{}.build", app.name));
+    let previous = fs::read_to_string(&pointer).ok().and_then(|s| {
+        let (k, p) = s.split_once('\n')?;
+        Some((k.to_string(), PathBuf::from(p.trim())))
+    });
+    if let Some((k, dir)) = &previous {
+        // A test that died while its project was renamed away leaves `<dir>.away`.
+        let away = away_path(dir);
+        if !dir.exists() && away.exists() {
+            let _ = fs::rename(&away, dir);
+        }
+        if *k == key && dir.join(".next/standalone/server.js").is_file() {
+            return Build {
+                dir: dir.clone(),
+                app_name: app.name,
+                _lock: lock,
+            };
+        }
+    }
+
+    let heavy = heavy_work_lock();
+    let node_modules = ensure_install(app);
+    let dir = unique(app.name);
+    copy_tree(&apps.join(app.template), &dir);
+    if let Some(o) = app.overlay {
+        for entry in fs::read_dir(apps.join("overlays").join(o)).expect("read overlay") {
+            let p = entry.expect("overlay entry").path();
+            copy_tree(&p, &dir.join(p.file_name().expect("file name")));
+        }
+    }
+    // A real node_modules inside the app (not a symlink to the cache): Next derives the
+    // tracing root from the app, and files outside it are dropped from standalone.
+    copy_tree(&node_modules, &dir.join("node_modules"));
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&dir)
+        .args(["node_modules/next/dist/bin/next", "build"]);
+    hygiene(&mut cmd);
+    // Kept apart from the server's log: build-time calls prove nothing about production.
+    cmd.env("GRAFT_HANDLER_LOG", dir.join("build-handler.log"));
+    for (k, v) in app.build_env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    run_logged(
+        cmd,
+        &dir.join("build.log"),
+        &format!("next build of {} (next@{})", app.name, app.next),
+    );
+    record_timing(
+        &format!("build {} (next@{})", app.name, app.next),
+        started.elapsed(),
+    );
+    drop(heavy);
+    fs::write(&pointer, format!("{key}\n{}", dir.display())).expect("write build pointer");
+    if let Some((_, old)) = previous {
+        if old != dir {
+            let _ = fs::remove_dir_all(&old);
+        }
+    }
+    Build {
+        dir,
+        app_name: app.name,
+        _lock: lock,
+    }
+}
+
+fn away_path(dir: &Path) -> PathBuf {
+    let mut s = dir.as_os_str().to_owned();
+    s.push(".away");
+    PathBuf::from(s)
+}
+
+/// A directory removed on drop, unless the test is failing (kept for inspection).
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "e2e: kept {} for inspection (the next run removes it)",
+                self.dir.display()
+            );
+        } else {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A copy of a built project to break: node_modules hard-linked (read-only use), the rest
+/// (sources, `.next`, the standalone tree) really copied. The manifests in the copy still
+/// name the original build dir, as any project moved after its build would.
+pub fn copy_project(build: &Build, label: &str) -> Scratch {
+    let dir = unique(&format!("{}-{label}", build.app_name));
+    fs::create_dir_all(&dir).expect("create scenario dir");
+    for entry in fs::read_dir(&build.dir).expect("read build dir") {
+        let p = entry.expect("entry").path();
+        let to = dir.join(p.file_name().expect("file name"));
+        if p.file_name().is_some_and(|n| n == "node_modules") {
+            link_tree(&p, &to);
+        } else {
+            copy_tree(&p, &to);
+        }
+    }
+    Scratch { dir }
+}
+
+/// Renames a directory away for as long as it lives, then back.
+struct Away {
+    dir: PathBuf,
+    away: PathBuf,
+}
+
+impl Away {
+    fn new(dir: &Path) -> Away {
+        let away = away_path(dir);
+        fs::rename(dir, &away).unwrap_or_else(|e| panic!("rename {} away: {e}", dir.display()));
+        Away {
+            dir: dir.to_path_buf(),
+            away,
+        }
+    }
+}
+
+impl Drop for Away {
+    fn drop(&mut self) {
+        if let Err(e) = fs::rename(&self.away, &self.dir) {
+            eprintln!("e2e: could not rename {} back: {e}", self.away.display());
+        }
+    }
+}
+
+/// `node server.js` in its own process group, killed (the group, and only it) on drop.
+struct ServerProcess {
+    child: Child,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // The group id is the child's pid (process_group(0)); a negative pid addresses it.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The standalone server of a project, copied out of it and started while the project dir
+/// itself is renamed away: whatever it loads must come from the moved tree.
+/// Field order is drop order: stop the server, restore the project, remove the copy.
+pub struct MovedServer {
+    server: ServerProcess,
+    _away: Away,
+    moved: Scratch,
+    pub port: u16,
+    pub pid: u32,
+    pub handler_log: PathBuf,
+    output: PathBuf,
+}
+
+pub fn start_moved_server(project: &Path, label: &str) -> MovedServer {
+    let moved = Scratch {
+        dir: unique(&format!("moved-{label}")),
+    };
+    let standalone = project.join(".next/standalone");
+    assert!(
+        standalone.join("server.js").is_file(),
+        "no standalone server in {}",
+        project.display()
+    );
+    copy_tree(&standalone, &moved.dir);
+    // `next build` leaves static assets and public/ for the deployer to copy.
+    let static_dir = project.join(".next/static");
+    if static_dir.is_dir() {
+        copy_tree(&static_dir, &moved.dir.join(".next/static"));
+    }
+    if project.join("public").is_dir() {
+        copy_tree(&project.join("public"), &moved.dir.join("public"));
+    }
+    let away = Away::new(project);
+
+    let port = free_port();
+    let handler_log = moved.dir.join("graft-handler.log");
+    let output = moved.dir.join("graft-server.log");
+    let out = File::create(&output).expect("create server log");
+    let err = out.try_clone().expect("clone server log");
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&moved.dir)
+        .arg("server.js")
+        .env("PORT", port.to_string())
+        .env("HOSTNAME", "127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    hygiene(&mut cmd);
+    cmd.env("GRAFT_HANDLER_LOG", &handler_log);
+    let child = cmd.spawn().expect("start node server.js");
+    let pid = child.id();
+    let mut server = MovedServer {
+        server: ServerProcess { child },
+        _away: away,
+        moved,
+        port,
+        pid,
+        handler_log,
+        output,
+    };
+    server.wait_listening();
+    server
+}
+
+fn free_port() -> u16 {
+    // The OS picks a free port; the small window before node binds it is acceptable here.
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free port")
+}
+
+impl MovedServer {
+    fn wait_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.server.child.try_wait() {
+                panic!(
+                    "server exited before listening ({status})\n{}",
+                    self.diagnostics()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!("server did not listen within 60s\n{}", self.diagnostics());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A plain HTTP/1.1 GET; returns the status code and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .unwrap_or_else(|e| panic!("connect for GET {path}: {e}\n{}", self.diagnostics()));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("set timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .expect("send request");
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .unwrap_or_else(|e| panic!("read GET {path}: {e}\n{}", self.diagnostics()));
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no HTTP status for GET {path}: {text:?}"));
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// GET that must answer 200.
+    pub fn get_ok(&self, path: &str) {
+        let (status, body) = self.get(path);
+        assert_eq!(
+            status,
+            200,
+            "GET {path}: body starts {:?}\n{}",
+            body.chars().take(300).collect::<String>(),
+            self.diagnostics()
+        );
+    }
+
+    /// The handler log lines as JSON, in order.
+    pub fn events(&self) -> Vec<Value> {
+        fs::read_to_string(&self.handler_log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("bad handler log line {l:?}: {e}"))
+            })
+            .collect()
+    }
+
+    /// How many times `handler` logged `event` from this server process.
+    pub fn count(&self, handler: &str, event: &str) -> usize {
+        self.events()
+            .iter()
+            .filter(|e| {
+                e["handler"] == handler
+                    && e["event"] == event
+                    && e["pid"].as_u64() == Some(u64::from(self.pid))
+            })
+            .count()
+    }
+
+    /// Asserts that `handler` logged `event` at least once from this server process.
+    pub fn assert_called(&self, handler: &str, event: &str) {
+        assert!(
+            self.count(handler, event) > 0,
+            "handler {handler:?} never logged {event:?} in the moved server\n{}",
+            self.diagnostics()
+        );
+    }
+
+    /// Everything a failing assertion should show: server output and the handler log.
+    pub fn diagnostics(&self) -> String {
+        format!(
+            "--- server output ({}):\n{}\n--- handler log ({}):\n{}",
+            self.output.display(),
+            tail(&fs::read_to_string(&self.output).unwrap_or_default(), 80),
+            self.handler_log.display(),
+            tail(
+                &fs::read_to_string(&self.handler_log).unwrap_or_default(),
+                80
+            ),
+        )
+    }
+}
+
+/// One run of `next-graft check --project <dir> --format json`.
+pub struct CheckRun {
+    pub project: PathBuf,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub json: Option<Value>,
+}
+
+pub fn check(project: &Path) -> CheckRun {
+    let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .arg("check")
+        .arg("--project")
+        .arg(project)
+        .args(["--format", "json", "--color", "never"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run next-graft check");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    CheckRun {
+        project: project.to_path_buf(),
+        code: out.status.code(),
+        json: serde_json::from_str(&stdout).ok(),
+        stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl CheckRun {
+    fn context(&self) -> String {
+        format!(
+            "next-graft check --project {} --format json\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.project.display(),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    pub fn findings(&self) -> Vec<Value> {
+        self.json
+            .as_ref()
+            .and_then(|j| j["findings"].as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    /// The first finding with this slug, or a panic that shows the whole run.
+    pub fn finding(&self, slug: &str) -> Value {
+        self.findings()
+            .into_iter()
+            .find(|f| f["slug"] == slug)
+            .unwrap_or_else(|| panic!("no finding {slug:?}\n{}", self.context()))
+    }
+
+    /// Asserts the exit code, the JSON envelope, and that each slug is reported as an error.
+    pub fn assert(&self, code: i32, error_slugs: &[&str]) {
+        let json = self
+            .json
+            .as_ref()
+            .unwrap_or_else(|| panic!("stdout is not JSON\n{}", self.context()));
+        assert_eq!(
+            json["schema_version"],
+            1,
+            "schema_version\n{}",
+            self.context()
+        );
+        assert_eq!(json["command"], "check", "command\n{}", self.context());
+        assert_eq!(self.code, Some(code), "exit code\n{}", self.context());
+        let errors: Vec<String> = self
+            .findings()
+            .iter()
+            .filter(|f| f["severity"] == "error")
+            .filter_map(|f| f["slug"].as_str().map(str::to_string))
+            .collect();
+        for slug in error_slugs {
+            assert!(
+                errors.iter().any(|s| s == slug),
+                "expected an error finding {slug:?}\n{}",
+                self.context()
+            );
+        }
+        if code == 0 {
+            assert!(
+                errors.is_empty(),
+                "exit 0 but error findings {errors:?}\n{}",
+                self.context()
+            );
+            assert_eq!(json["summary"]["errors"], 0, "summary\n{}", self.context());
+        }
+    }
+}
