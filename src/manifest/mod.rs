@@ -127,6 +127,70 @@ pub fn read(layout: &Layout) -> Result<Recorded, InputError> {
     Ok(Recorded { copies, app_dir })
 }
 
+/// Reads one copy of the serialized config from `path`, whatever tree it is in (the smoke
+/// stage reads copies in a temporary copy of the standalone folder).
+pub fn read_copy(path: &Path, kind: CopyKind) -> Result<ConfigCopy, InputError> {
+    match kind {
+        CopyKind::ProjectJson | CopyKind::StandaloneJson => Ok(read_json_copy(path, kind)?.0),
+        CopyKind::ProjectJs => read_js_copy(path, kind, LiteralTarget::ServerFilesManifest),
+        CopyKind::ServerJs => read_js_copy(path, kind, LiteralTarget::NextConfig),
+    }
+}
+
+impl ConfigCopy {
+    /// The text of this copy's file with its config replaced by `config`, in the format the
+    /// build wrote (compact `JSON.stringify` in server.js, 2-space pretty JSON elsewhere); every
+    /// byte outside the config is kept. `original` is the file's current text.
+    pub fn render_with(
+        &self,
+        original: &str,
+        config: &Map<String, Value>,
+    ) -> Result<String, InputError> {
+        let bad = |why: &str| InputError::new(format!("{}: {why}", self.file.display()));
+        match self.kind {
+            CopyKind::ServerJs => {
+                let span = self
+                    .config_span
+                    .clone()
+                    .ok_or_else(|| bad("no config literal span"))?;
+                let literal = serde_json::to_string(config).map_err(|e| bad(&e.to_string()))?;
+                Ok(splice(original, span, &literal))
+            }
+            CopyKind::ProjectJs => {
+                let span = self
+                    .config_span
+                    .clone()
+                    .ok_or_else(|| bad("no manifest literal span"))?;
+                let mut manifest: Value = serde_json::from_str(&original[span.clone()])
+                    .map_err(|e| bad(&e.to_string()))?;
+                manifest["config"] = Value::Object(config.clone());
+                let literal =
+                    serde_json::to_string_pretty(&manifest).map_err(|e| bad(&e.to_string()))?;
+                Ok(splice(original, span, &literal))
+            }
+            CopyKind::ProjectJson | CopyKind::StandaloneJson => {
+                let mut manifest: Value =
+                    serde_json::from_str(original).map_err(|e| bad(&e.to_string()))?;
+                manifest["config"] = Value::Object(config.clone());
+                let mut text =
+                    serde_json::to_string_pretty(&manifest).map_err(|e| bad(&e.to_string()))?;
+                if original.ends_with('\n') {
+                    text.push('\n');
+                }
+                Ok(text)
+            }
+        }
+    }
+}
+
+fn splice(original: &str, span: Range<usize>, replacement: &str) -> String {
+    let mut out = String::with_capacity(original.len() + replacement.len());
+    out.push_str(&original[..span.start]);
+    out.push_str(replacement);
+    out.push_str(&original[span.end..]);
+    out
+}
+
 fn read_text(path: &Path) -> Result<String, InputError> {
     fs::read_to_string(path)
         .map_err(|e| InputError::new(format!("{}: cannot read: {e}", path.display())))
@@ -254,6 +318,43 @@ pub fn handlers_of(config: &Map<String, Value>) -> Vec<RecordedHandler> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_with_round_trips_real_copies_byte_identical() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/next-16.4.6-v16-4/.next");
+        for (file, kind) in [
+            ("standalone/server.js", CopyKind::ServerJs),
+            (
+                "standalone/.next/required-server-files.json",
+                CopyKind::StandaloneJson,
+            ),
+            ("required-server-files.json", CopyKind::ProjectJson),
+            ("required-server-files.js", CopyKind::ProjectJs),
+        ] {
+            let path = root.join(file);
+            let text = fs::read_to_string(&path).unwrap();
+            let copy = read_copy(&path, kind).unwrap();
+            assert_eq!(
+                copy.render_with(&text, &copy.config).unwrap(),
+                text,
+                "{file}"
+            );
+            let mut changed = copy.config.clone();
+            changed.insert("cacheHandler".into(), Value::String("../probe.mjs".into()));
+            let new_text = copy.render_with(&text, &changed).unwrap();
+            let reread = {
+                let tmp = tempfile::NamedTempFile::new().unwrap();
+                fs::write(tmp.path(), &new_text).unwrap();
+                read_copy(tmp.path(), kind).unwrap()
+            };
+            assert_eq!(reread.handlers[0].value, "../probe.mjs", "{file}");
+            if kind == CopyKind::ServerJs {
+                let span = copy.config_span.clone().unwrap();
+                assert_eq!(&new_text[..span.start], &text[..span.start]);
+                assert!(new_text.ends_with(&text[span.end..]));
+            }
+        }
+    }
 
     #[test]
     fn extracts_every_handler_key() {
