@@ -120,6 +120,8 @@ pub(crate) struct Edge {
     pub line: u32,
     pub column: u32,
     pub specifier: String,
+    /// Inside a `try` block or an `import().catch()`: a failure is probably handled.
+    pub optional: bool,
 }
 
 pub(crate) struct FileCtx<'a> {
@@ -211,6 +213,7 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
         lines: &lines,
         scopes: Vec::new(),
         nesting: 0,
+        try_depth: 0,
         out: Parsed::default(),
     };
     program.visit_with(&mut c);
@@ -255,6 +258,7 @@ struct Collector<'a> {
     lines: &'a LineIndex<'a>,
     scopes: Vec<Scope>,
     nesting: usize,
+    try_depth: usize,
     out: Parsed,
 }
 
@@ -364,11 +368,9 @@ fn bind_declarator(d: &VarDeclarator, scope: &mut Scope) {
 
 fn bind_decl(d: &Decl, scope: &mut Scope, block_level: bool) {
     match d {
-        Decl::Var(v) => {
-            // In a block, only `let`/`const` belong to the block; `var` is hoisted.
-            if !block_level || v.kind != VarDeclKind::Var {
-                v.decls.iter().for_each(|d| bind_declarator(d, scope));
-            }
+        // In a block, only `let`/`const` belong to the block; `var` is hoisted.
+        Decl::Var(v) if !block_level || v.kind != VarDeclKind::Var => {
+            v.decls.iter().for_each(|d| bind_declarator(d, scope));
         }
         Decl::Fn(f) => {
             scope.insert(f.ident.sym.clone(), Binding::Local);
@@ -495,18 +497,13 @@ impl<'a> Collector<'a> {
             line,
             column,
             specifier,
+            optional: self.try_depth > 0,
         });
     }
 
     fn static_edge(&mut self, kind: EdgeKind, src: &Str) {
         let spec = str_value(src);
-        self.push(
-            kind,
-            Target::Spec(spec.clone()),
-            &self.dir.to_path_buf(),
-            src.span,
-            spec,
-        );
+        self.push(kind, Target::Spec(spec.clone()), self.dir, src.span, spec);
     }
 
     /// An edge whose argument is an expression: evaluate it, one edge per possible value.
@@ -834,18 +831,14 @@ impl Visit for Collector<'_> {
                     }
                 }
             }
-            ModuleDecl::ExportAll(a) => {
-                if !a.type_only {
-                    self.static_edge(EdgeKind::Import, &a.src);
-                }
+            ModuleDecl::ExportAll(a) if !a.type_only => {
+                self.static_edge(EdgeKind::Import, &a.src);
             }
-            ModuleDecl::TsImportEquals(i) => {
-                // `import x = require('y')`: a CommonJS require (not erasable: Node's type
-                // stripping rejects it, but the dependency is real once compiled).
-                if !i.is_type_only {
-                    if let TsModuleRef::TsExternalModuleRef(r) = &i.module_ref {
-                        self.static_edge(EdgeKind::Require, &r.expr);
-                    }
+            // `import x = require('y')`: a CommonJS require (not erasable: Node's type stripping
+            // rejects it, but the dependency is real once compiled).
+            ModuleDecl::TsImportEquals(i) if !i.is_type_only => {
+                if let TsModuleRef::TsExternalModuleRef(r) = &i.module_ref {
+                    self.static_edge(EdgeKind::Require, &r.expr);
                 }
             }
             _ => {}
@@ -859,7 +852,25 @@ impl Visit for Collector<'_> {
         }
     }
 
+    fn visit_try_stmt(&mut self, t: &TryStmt) {
+        self.try_depth += 1;
+        t.block.visit_with(self);
+        self.try_depth -= 1;
+        t.handler.visit_with(self);
+        t.finalizer.visit_with(self);
+    }
+
     fn visit_call_expr(&mut self, c: &CallExpr) {
+        // `import('x').catch(…)`: the import inside is handled when it fails.
+        let caught = matches!(&c.callee, Callee::Expr(e) if matches!(&**e,
+            Expr::Member(m) if matches!(&m.prop, MemberProp::Ident(p) if p.sym == "catch")
+                && matches!(&*m.obj, Expr::Call(inner) if matches!(inner.callee, Callee::Import(_)))));
+        if caught {
+            self.try_depth += 1;
+            c.visit_children_with(self);
+            self.try_depth -= 1;
+            return;
+        }
         match &c.callee {
             Callee::Import(_) => self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span),
             Callee::Expr(callee) => {

@@ -13,11 +13,14 @@ const MAX_LINK_HOPS: usize = 40;
 /// Bound on the files one glob or asset directory may add.
 const MAX_WALK: usize = 20_000;
 
+/// Symlinks met: (link as found, target as `read_link` gives it).
+type Links = Vec<(PathBuf, PathBuf)>;
+
 /// Per-trace caches, shared by the worker threads.
 #[derive(Default)]
 pub(crate) struct Fsx {
     /// Directory (absolute, lexically normal) -> its real path and the links passed through.
-    dirs: Mutex<HashMap<PathBuf, (PathBuf, Vec<(PathBuf, PathBuf)>)>>,
+    dirs: Mutex<HashMap<PathBuf, (PathBuf, Links)>>,
     /// Directory -> the nearest package.json at or above it.
     pjson: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// package.json -> whether its `type` is `module`.
@@ -283,6 +286,25 @@ pub(crate) fn asset_dir_files(from: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
             || name.starts_with("readme")
             || name.starts_with("changelog"))
     }))
+}
+
+/// The nearest `tsconfig.json`/`jsconfig.json` above a first-party file, when it declares
+/// `paths` (a text check: tsconfig is JSON with comments). Used to explain an unresolvable alias.
+pub(crate) fn tsconfig_with_paths(file: &Path) -> Option<PathBuf> {
+    if package_dir_in_node_modules(file).is_some() {
+        return None;
+    }
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        for name in ["tsconfig.json", "jsconfig.json"] {
+            let candidate = d.join(name);
+            if let Ok(text) = std::fs::read_to_string(&candidate) {
+                return text.contains("\"paths\"").then_some(candidate);
+            }
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 /// A file read by a module inside `node_modules` must be inside the module's package (nft).

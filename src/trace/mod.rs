@@ -103,6 +103,9 @@ pub struct EdgeProblem {
     pub detail: String,
     /// For `OutsideBoundary` and `EsmExtensionless`: where it resolved.
     pub target: Option<PathBuf>,
+    /// The edge is inside a `try` block (or an `import().catch()`): the code probably handles
+    /// the failure (optional dependency), so this is likely not fatal at run time.
+    pub optional: bool,
 }
 
 /// The result of a trace.
@@ -176,6 +179,7 @@ impl Tracer {
                         "no such file".into()
                     },
                     target: None,
+                    optional: false,
                 });
                 continue;
             }
@@ -190,6 +194,7 @@ impl Tracer {
                     specifier: entry.display().to_string(),
                     detail: "the entry's real path is outside the boundary".into(),
                     target: Some(real),
+                    optional: false,
                 });
             } else {
                 out.adds.push(Add {
@@ -301,6 +306,7 @@ impl Tracer {
                 if p.line == 0 && p.from == file {
                     (p.line, p.column) = (edge.line, edge.column);
                 }
+                p.optional = edge.optional;
             }
         }
         out
@@ -362,7 +368,15 @@ impl Tracer {
                             )
                         });
                     }
-                    ResolveOutcome::NotFound(error) => {
+                    ResolveOutcome::NotFound(mut error) => {
+                        if !is_path_like(spec) && !spec.starts_with('#') {
+                            if let Some(ts) = fsx::tsconfig_with_paths(file) {
+                                error.push_str(&format!(
+                                    " ({} has `paths`: Node does not apply them at run time)",
+                                    ts.display()
+                                ));
+                            }
+                        }
                         out.problems.push(problem(
                             EdgeProblemKind::Unresolvable,
                             file,
@@ -551,6 +565,7 @@ fn problem(
         specifier: specifier.to_string(),
         detail,
         target: None,
+        optional: false,
     }
 }
 

@@ -1097,3 +1097,76 @@ fn asset_outside_boundary_points_at_the_read() {
         (EdgeProblemKind::OutsideBoundary, 3, 17)
     );
 }
+
+/// Timing on a real tree: `TRACE_BENCH_ENTRY=/abs/entry.mjs cargo test --release --lib
+/// trace::tests::bench_real_tree -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_real_tree() {
+    let Ok(entry) = std::env::var("TRACE_BENCH_ENTRY") else {
+        return;
+    };
+    let entries: Vec<PathBuf> = entry.split(',').map(PathBuf::from).collect();
+    for round in 0..3 {
+        let start = std::time::Instant::now();
+        let c = Tracer::new(TraceOptions::default()).trace(&entries);
+        let took = start.elapsed();
+        let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+        for p in &c.problems {
+            *kinds.entry(format!("{:?}", p.kind)).or_default() += 1;
+        }
+        println!(
+            "round {round}: {} files, {} links, problems {kinds:?} in {took:?}",
+            c.files.len(),
+            c.links.len()
+        );
+        if let (0, Ok(list)) = (round, std::env::var("TRACE_BENCH_LIST")) {
+            let mut text = String::new();
+            for f in c.files.keys().chain(c.links.keys()) {
+                text.push_str(&format!("{}\n", f.display()));
+            }
+            std::fs::write(list, text).expect("write list");
+        }
+        if round == 0 && std::env::var("TRACE_BENCH_VERBOSE").is_ok() {
+            for p in c
+                .problems
+                .iter()
+                .filter(|p| p.kind != EdgeProblemKind::Dynamic)
+            {
+                println!(
+                    "  {:?} {}:{}:{} {} {}",
+                    p.kind,
+                    p.from.display(),
+                    p.line,
+                    p.column,
+                    p.specifier,
+                    p.detail
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn optional_dependencies_and_tsconfig_paths_are_explained() {
+    let t = Tree::new(&[
+        ("tsconfig.json", "{ // comment\n \"compilerOptions\": { \"paths\": { \"@/*\": [\"./src/*\"] } } }"),
+        ("src/lib/x.ts", ""),
+        (
+            "h.ts",
+            "import x from '@/lib/x';\ntry { require('optional-dep'); } catch {}\nimport('other-optional').catch(() => null);\n",
+        ),
+    ]);
+    let c = t.trace(&["h.ts"]);
+    let by_spec = |s: &str| c.problems.iter().find(|p| p.specifier == s).expect(s);
+    assert!(!by_spec("@/lib/x").optional);
+    assert!(
+        by_spec("@/lib/x")
+            .detail
+            .contains("tsconfig.json has `paths`"),
+        "{}",
+        by_spec("@/lib/x").detail
+    );
+    assert!(by_spec("optional-dep").optional);
+    assert!(by_spec("other-optional").optional);
+}
