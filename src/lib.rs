@@ -10,12 +10,14 @@
 //!                 trace ─────┘
 //! ```
 
+pub mod apply;
 pub mod check;
 pub mod commands;
 pub mod config;
 pub mod findings;
 pub mod layout;
 pub mod manifest;
+pub mod plan;
 pub mod report;
 pub mod trace;
 pub mod versions;

@@ -18,6 +18,20 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     global: GlobalArgs,
+    /// `graft` options, accepted without the subcommand (graft is the default).
+    #[command(flatten)]
+    graft: GraftArgs,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct GraftArgs {
+    /// Inject or override a handler: KIND is `isr` (cacheHandler) or a cacheHandlers key
+    /// (`default`, `remote`, `static`, custom). Repeatable.
+    #[arg(long = "handler", value_name = "KIND=PATH")]
+    handlers: Vec<String>,
+    /// Print the plan; write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(clap::Args)]
@@ -44,6 +58,9 @@ struct GlobalArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Copy each handler's closure into the standalone tree, rewrite every config copy, patch
+    /// version bugs, then verify (the default when no subcommand is given).
+    Graft(GraftArgs),
     /// Analyze and verify the build; writes nothing. Exit 1 when production would not load a handler.
     Check,
     /// Show what was found: handlers, where production loads them from, their closures (-v lists files).
@@ -87,7 +104,23 @@ fn main() -> ExitCode {
         quiet: g.quiet,
         verbose: g.verbose,
     };
-    let result = match cli.command.unwrap_or(Command::Check) {
+    let top_graft = cli.graft.clone();
+    let top_graft_given = !top_graft.handlers.is_empty() || top_graft.dry_run;
+    let command = cli.command.unwrap_or(Command::Graft(GraftArgs::default()));
+    if top_graft_given && !matches!(command, Command::Graft(_)) {
+        eprintln!("next-graft: error: --handler and --dry-run belong to `graft` (the default command)");
+        return ExitCode::from(2);
+    }
+    let result = match command {
+        Command::Graft(args) => {
+            let mut handlers = top_graft.handlers;
+            handlers.extend(args.handlers);
+            let options = commands::GraftOptions {
+                handlers,
+                dry_run: top_graft.dry_run || args.dry_run,
+            };
+            commands::graft(&common, &options)
+        }
         Command::Check => commands::check(&common),
         Command::Explain => commands::explain(&common),
     };

@@ -2,8 +2,10 @@
 //! rendered report plus the exit code. `main.rs` only parses arguments and prints.
 
 mod explain;
+mod graft;
 
 pub use explain::{destination, explain, PlacedFile};
+pub use graft::{graft, GraftOptions};
 
 use crate::check::{self, CheckOutcome};
 use crate::layout::{self, Layout};

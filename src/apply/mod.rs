@@ -1,0 +1,478 @@
+//! `apply`: performs a `Plan`. Every write is staged beside its target (a temporary file in the
+//! same directory, written and fsynced) and only renamed into place once every write of the plan
+//! has been staged, so an error leaves nothing half-written. Nothing is ever written outside
+//! `<project>/<distDir>` or through a symlink, and a file whose new content equals the old one
+//! is not written at all: a second run writes nothing.
+
+use crate::layout::{is_within, normalize, Layout};
+use crate::manifest::{find_literal, CopyKind, LiteralTarget};
+use crate::plan::{apply_edits, Action, ConfigEdit, Plan};
+use crate::InputError;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fs;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use tempfile::TempPath;
+
+/// What was written.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Applied {
+    pub copied: Vec<PathBuf>,
+    pub linked: Vec<PathBuf>,
+    pub rewritten: Vec<PathBuf>,
+}
+
+impl Applied {
+    pub fn wrote_anything(&self) -> bool {
+        !(self.copied.is_empty() && self.linked.is_empty() && self.rewritten.is_empty())
+    }
+}
+
+/// A staged write: a temporary path beside its target.
+enum Staged {
+    File(TempPath),
+    Link(LinkGuard),
+}
+
+/// A temporary symlink, removed unless renamed into place.
+struct LinkGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for LinkGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Directories created while staging; removed again (when still empty) if staging fails.
+#[derive(Default)]
+struct CreatedDirs(Vec<PathBuf>);
+
+impl CreatedDirs {
+    fn rollback(&mut self) {
+        for dir in self.0.drain(..).rev() {
+            let _ = fs::remove_dir(&dir);
+        }
+    }
+}
+
+fn err(path: &Path, what: impl std::fmt::Display) -> InputError {
+    InputError::new(format!("{}: {what}", path.display()))
+}
+
+/// Performs the plan. On error nothing of the plan is in place (staged files are removed, and
+/// directories created for them too).
+pub fn apply(layout: &Layout, plan: &Plan) -> Result<Applied, InputError> {
+    let allowed = normalize(&layout.dist_dir);
+    for action in &plan.actions {
+        check_destination(&allowed, action)?;
+    }
+    let mut created = CreatedDirs::default();
+    match stage_all(&allowed, plan, &mut created) {
+        Ok(staged) => commit(staged),
+        Err(e) => {
+            created.rollback();
+            Err(e)
+        }
+    }
+}
+
+struct StagedWrite {
+    staged: Staged,
+    target: PathBuf,
+    action: usize,
+}
+
+fn stage_all(
+    allowed: &Path,
+    plan: &Plan,
+    created: &mut CreatedDirs,
+) -> Result<Vec<(StagedWrite, &'static str)>, InputError> {
+    let mut out = Vec::new();
+    for (index, action) in plan.actions.iter().enumerate() {
+        let target = action.destination().to_path_buf();
+        let staged = match action {
+            Action::CopyFile { from, .. } => {
+                let meta =
+                    fs::metadata(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
+                if !meta.is_file() {
+                    return Err(err(from, "not a regular file"));
+                }
+                let mut source =
+                    fs::File::open(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
+                ensure_dir(allowed, target.parent().unwrap_or(allowed), created)?;
+                let temp = stage_file(
+                    &target,
+                    |file| std::io::copy(&mut source, file).map(|_| ()),
+                    meta.permissions(),
+                )?;
+                (Staged::File(temp), "copied")
+            }
+            Action::CreateSymlink {
+                path,
+                target: link_target,
+            } => {
+                if link_target.is_absolute()
+                    || !is_within(&path.parent().unwrap_or(allowed).join(link_target), allowed)
+                {
+                    return Err(err(
+                        path,
+                        format!(
+                            "refusing a symlink to {} (outside the build output)",
+                            link_target.display()
+                        ),
+                    ));
+                }
+                let parent = path.parent().unwrap_or(allowed);
+                ensure_dir(allowed, parent, created)?;
+                let temp = parent.join(format!(".next-graft.{}.{index}.link", std::process::id()));
+                let _ = fs::remove_file(&temp);
+                std::os::unix::fs::symlink(link_target, &temp)
+                    .map_err(|e| err(path, format!("cannot create symlink: {e}")))?;
+                (
+                    Staged::Link(LinkGuard {
+                        path: temp,
+                        armed: true,
+                    }),
+                    "linked",
+                )
+            }
+            Action::RewriteConfig { file, kind, edits } => {
+                let text =
+                    fs::read_to_string(file).map_err(|e| err(file, format!("cannot read: {e}")))?;
+                let new = render_config(*kind, file, &text, edits)?;
+                if new == text {
+                    continue;
+                }
+                let permissions = fs::metadata(file)
+                    .map_err(|e| err(file, format!("cannot read: {e}")))?
+                    .permissions();
+                let temp = stage_file(file, |f| f.write_all(new.as_bytes()), permissions)?;
+                (Staged::File(temp), "rewritten")
+            }
+        };
+        out.push((
+            StagedWrite {
+                staged: staged.0,
+                target,
+                action: index,
+            },
+            staged.1,
+        ));
+    }
+    Ok(out)
+}
+
+/// Renames every staged write into place, then syncs the directories.
+fn commit(staged: Vec<(StagedWrite, &'static str)>) -> Result<Applied, InputError> {
+    let mut applied = Applied::default();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut order: Vec<(StagedWrite, &'static str)> = staged;
+    order.sort_by_key(|(w, _)| w.action);
+    for (write, what) in order {
+        let target = write.target;
+        match write.staged {
+            Staged::File(temp) => {
+                temp.persist(&target)
+                    .map_err(|e| err(&target, format!("cannot rename into place: {}", e.error)))?;
+            }
+            Staged::Link(mut guard) => {
+                fs::rename(&guard.path, &target)
+                    .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
+                guard.armed = false;
+            }
+        }
+        if let Some(parent) = target.parent() {
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+        match what {
+            "copied" => applied.copied.push(target),
+            "linked" => applied.linked.push(target),
+            _ => applied.rewritten.push(target),
+        }
+    }
+    for dir in dirs {
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(applied)
+}
+
+fn stage_file(
+    target: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
+    permissions: fs::Permissions,
+) -> Result<TempPath, InputError> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".next-graft.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| err(target, format!("cannot stage a write: {e}")))?;
+    write(temp.as_file_mut()).map_err(|e| err(target, format!("cannot write: {e}")))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| err(target, format!("cannot sync: {e}")))?;
+    fs::set_permissions(temp.path(), permissions)
+        .map_err(|e| err(target, format!("cannot set permissions: {e}")))?;
+    Ok(temp.into_temp_path())
+}
+
+/// Creates `dir` and its missing ancestors below `allowed`, recording each one created. Refuses a
+/// symlink (or a non-directory) on the way.
+fn ensure_dir(allowed: &Path, dir: &Path, created: &mut CreatedDirs) -> Result<(), InputError> {
+    let rel = dir
+        .strip_prefix(allowed)
+        .map_err(|_| err(dir, "outside the build output; refusing to write"))?;
+    let mut current = allowed.to_path_buf();
+    for part in rel.components() {
+        current.push(part.as_os_str());
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(err(&current, "is a symlink; refusing to write through it"))
+            }
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(err(&current, "is not a directory")),
+            Err(_) => {
+                fs::create_dir(&current)
+                    .map_err(|e| err(&current, format!("cannot create directory: {e}")))?;
+                created.0.push(current.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every destination must be a plain path strictly inside the distDir, with no symlink on the
+/// way; files to replace must be regular files, links to replace must be links.
+fn check_destination(allowed: &Path, action: &Action) -> Result<(), InputError> {
+    let dest = action.destination();
+    let plain = dest.is_absolute()
+        && dest
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+    if !plain || normalize(dest) != dest || !is_within(dest, allowed) || dest == allowed {
+        return Err(err(
+            dest,
+            format!(
+                "refusing to write outside the build output {}",
+                allowed.display()
+            ),
+        ));
+    }
+    let rel = dest.strip_prefix(allowed).unwrap_or(dest);
+    let mut current = allowed.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for part in &parts[..parts.len().saturating_sub(1)] {
+        current.push(part.as_os_str());
+        if fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(err(
+                dest,
+                format!(
+                    "{} is a symlink; refusing to write through it",
+                    current.display()
+                ),
+            ));
+        }
+    }
+    if let Ok(meta) = fs::symlink_metadata(dest) {
+        let ok = match action {
+            Action::CreateSymlink { .. } => meta.file_type().is_symlink(),
+            _ => meta.is_file(),
+        };
+        if !ok {
+            return Err(err(
+                dest,
+                "exists and is of another type; refusing to replace it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The new text of one config copy after `edits`, every other byte kept:
+/// - `server.js`: the `const nextConfig = {…}` literal is replaced by the compact JSON of the
+///   edited object (what `JSON.stringify` writes for these values);
+/// - `required-server-files.js`: the manifest literal is replaced by its 2-space pretty JSON;
+/// - `required-server-files.json`: in the style it was written (2-space pretty, or compact as
+///   in 14.x), with the trailing newline kept.
+pub fn render_config(
+    kind: CopyKind,
+    path: &Path,
+    text: &str,
+    edits: &[ConfigEdit],
+) -> Result<String, InputError> {
+    let invalid = |e: serde_json::Error| err(path, format!("invalid JSON: {e}"));
+    match kind {
+        CopyKind::ServerJs => {
+            let span = find_literal(path, text, LiteralTarget::NextConfig)?;
+            let mut config: Map<String, Value> =
+                serde_json::from_str(&text[span.clone()]).map_err(invalid)?;
+            apply_edits(&mut config, edits);
+            let literal = serde_json::to_string(&config).map_err(invalid)?;
+            Ok(splice(text, span, &literal))
+        }
+        CopyKind::ProjectJs => {
+            let span = find_literal(path, text, LiteralTarget::ServerFilesManifest)?;
+            let mut manifest: Map<String, Value> =
+                serde_json::from_str(&text[span.clone()]).map_err(invalid)?;
+            edit_manifest_config(path, &mut manifest, edits)?;
+            let literal = serde_json::to_string_pretty(&manifest).map_err(invalid)?;
+            Ok(splice(text, span, &literal))
+        }
+        CopyKind::ProjectJson | CopyKind::StandaloneJson => {
+            let mut manifest: Map<String, Value> = serde_json::from_str(text).map_err(invalid)?;
+            edit_manifest_config(path, &mut manifest, edits)?;
+            // Next writes these pretty (2 spaces) from 15.x on, compact before: keep the style.
+            let pretty = text.trim_start().starts_with("{\n");
+            let mut out = if pretty {
+                serde_json::to_string_pretty(&manifest)
+            } else {
+                serde_json::to_string(&manifest)
+            }
+            .map_err(invalid)?;
+            if text.ends_with('\n') {
+                out.push('\n');
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn edit_manifest_config(
+    path: &Path,
+    manifest: &mut Map<String, Value>,
+    edits: &[ConfigEdit],
+) -> Result<(), InputError> {
+    match manifest.get_mut("config") {
+        Some(Value::Object(config)) => {
+            apply_edits(config, edits);
+            Ok(())
+        }
+        _ => Err(err(path, "no `config` object in the manifest")),
+    }
+}
+
+fn splice(text: &str, span: std::ops::Range<usize>, literal: &str) -> String {
+    let mut out = String::with_capacity(text.len() + literal.len());
+    out.push_str(&text[..span.start]);
+    out.push_str(literal);
+    out.push_str(&text[span.end..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{key_path, EditReason};
+    use serde_json::json;
+
+    fn fixtures() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut out: Vec<PathBuf> = fs::read_dir(root)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join(".next").is_dir())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// With no edits, every copy of every fixture renders byte-identical.
+    #[test]
+    fn config_copies_round_trip_byte_identical() {
+        let mut seen = 0;
+        for fixture in fixtures() {
+            let copies = [
+                (CopyKind::ProjectJson, ".next/required-server-files.json"),
+                (CopyKind::ProjectJs, ".next/required-server-files.js"),
+                (
+                    CopyKind::StandaloneJson,
+                    ".next/standalone/.next/required-server-files.json",
+                ),
+                (CopyKind::ServerJs, ".next/standalone/server.js"),
+            ];
+            for (kind, rel) in copies {
+                let path = fixture.join(rel);
+                let Ok(text) = fs::read_to_string(&path) else {
+                    continue;
+                };
+                let out = render_config(kind, &path, &text, &[]).unwrap();
+                assert!(out == text, "{} does not round-trip", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 13, "only {seen} copies checked");
+    }
+
+    #[test]
+    fn server_js_splice_changes_only_the_value() {
+        let fixture = fixtures()
+            .into_iter()
+            .find(|f| f.to_string_lossy().contains("15.1"))
+            .unwrap();
+        let path = fixture.join(".next/standalone/server.js");
+        let text = fs::read_to_string(&path).unwrap();
+        let edits = [ConfigEdit {
+            path: key_path("experimental.preloadEntriesOnStart"),
+            value: Some(json!(false)),
+            reason: EditReason::PreloadBug,
+        }];
+        let out = render_config(CopyKind::ServerJs, &path, &text, &edits).unwrap();
+        assert_eq!(
+            out,
+            text.replace(
+                "\"preloadEntriesOnStart\":true",
+                "\"preloadEntriesOnStart\":false"
+            )
+        );
+        assert_ne!(out, text);
+    }
+
+    #[test]
+    fn refuses_destinations_outside_the_dist_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let allowed = dir.path().join(".next");
+        fs::create_dir_all(allowed.join("standalone")).unwrap();
+        let bad = [
+            dir.path().join("escape.js"),
+            allowed.join("standalone/../../escape.js"),
+            allowed.clone(),
+            PathBuf::from("relative/x.js"),
+        ];
+        for to in bad {
+            let action = Action::CopyFile {
+                from: dir.path().join("x"),
+                to,
+                handlers: vec![],
+                replaces: false,
+            };
+            assert!(check_destination(&allowed, &action).is_err());
+        }
+        // A symlink on the way is refused too.
+        std::os::unix::fs::symlink(dir.path(), allowed.join("standalone/link")).unwrap();
+        let action = Action::CopyFile {
+            from: dir.path().join("x"),
+            to: allowed.join("standalone/link/x.js"),
+            handlers: vec![],
+            replaces: false,
+        };
+        assert!(check_destination(&allowed, &action).is_err());
+        let ok = Action::CopyFile {
+            from: dir.path().join("x"),
+            to: allowed.join("standalone/new/x.js"),
+            handlers: vec![],
+            replaces: false,
+        };
+        assert!(check_destination(&allowed, &ok).is_ok());
+    }
+}

@@ -1,0 +1,230 @@
+//! `next-graft [graft]`: analyze, plan, apply, verify. The postbuild default.
+//!
+//! 1. `check` the build as it is (what is wrong before);
+//! 2. `plan` the copies, links and config rewrites (plus `--handler` injections);
+//! 3. `apply` them (nothing with `--dry-run`);
+//! 4. read the layout and manifests again and `check` (verify): the exit code comes from it.
+//!
+//! Findings of the first check that the second no longer reports are shown as `fixed`.
+
+use super::{exit_code, Common, Format, Outcome};
+use crate::apply::{self, Applied};
+use crate::check::{self, sort_findings, CheckOutcome};
+use crate::findings::Finding;
+use crate::layout::{self, Layout};
+use crate::manifest;
+use crate::plan::{self, Action, EditReason, HandlerOverride, Plan};
+use crate::report::{self, display_path, Report};
+use crate::InputError;
+use serde_json::json;
+use std::fmt::Write as _;
+
+/// The options of `graft` beyond the common ones.
+#[derive(Debug, Clone, Default)]
+pub struct GraftOptions {
+    /// `--handler KIND=PATH`, as given (parsed here so that bad input exits 2 before anything).
+    pub handlers: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// Runs graft. `Err` (exit 2) for bad input or a write that could not be made; in both cases
+/// nothing was changed.
+pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputError> {
+    let overrides = options
+        .handlers
+        .iter()
+        .map(|arg| HandlerOverride::parse(arg))
+        .collect::<Result<Vec<_>, _>>()?;
+    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let recorded = manifest::read(&layout)?;
+    let before = check::check(&layout, &recorded);
+    let plan = plan::plan(&layout, &recorded, &overrides)?;
+
+    if options.dry_run {
+        let mut findings = before.findings.clone();
+        findings.extend(plan.findings.iter().cloned());
+        sort_findings(&mut findings);
+        let stdout = render(common, &layout, &before, &findings, &plan, None);
+        return Ok(Outcome {
+            stdout,
+            exit_code: exit_code(before.errors()),
+        });
+    }
+
+    let applied = apply::apply(&layout, &plan)?;
+    // Verify the tree as it is now.
+    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let recorded = manifest::read(&layout)?;
+    let after = check::check(&layout, &recorded);
+    let findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
+    let stdout = render(common, &layout, &after, &findings, &plan, Some(&applied));
+    Ok(Outcome {
+        stdout,
+        exit_code: exit_code(after.errors()),
+    })
+}
+
+/// The findings after apply, plus each finding of before that is gone (same slug and handler),
+/// marked fixed, plus the plan's own (warnings about what it left alone; notes).
+fn merge_fixed(before: &[Finding], after: &[Finding], planned: &[Finding]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = after.to_vec();
+    for f in before {
+        let still = after
+            .iter()
+            .any(|a| a.slug == f.slug && a.handler == f.handler);
+        if !still {
+            let mut fixed = f.clone();
+            fixed.fixed = true;
+            out.push(fixed);
+        }
+    }
+    out.extend(planned.iter().cloned());
+    sort_findings(&mut out);
+    out
+}
+
+struct Counts {
+    copied: usize,
+    linked: usize,
+    rewritten: usize,
+    values: usize,
+    patched: Vec<&'static str>,
+}
+
+fn counts(plan: &Plan, applied: Option<&Applied>) -> Counts {
+    let mut c = Counts {
+        copied: 0,
+        linked: 0,
+        rewritten: 0,
+        values: 0,
+        patched: Vec::new(),
+    };
+    for action in &plan.actions {
+        match action {
+            Action::CopyFile { .. } => c.copied += 1,
+            Action::CreateSymlink { .. } => c.linked += 1,
+            Action::RewriteConfig { edits, .. } => {
+                c.rewritten += 1;
+                for e in edits {
+                    match e.reason {
+                        EditReason::PreloadBug => {
+                            if !c.patched.contains(&"preload-bug") {
+                                c.patched.push("preload-bug");
+                            }
+                        }
+                        EditReason::LegacyKey => {
+                            if !c.patched.contains(&"legacy-key-ignored") {
+                                c.patched.push("legacy-key-ignored");
+                            }
+                        }
+                        _ => c.values += 1,
+                    }
+                }
+            }
+        }
+    }
+    if let Some(a) = applied {
+        c.copied = a.copied.len();
+        c.linked = a.linked.len();
+        c.rewritten = a.rewritten.len();
+    }
+    c
+}
+
+fn describe_action(action: &Action, layout: &Layout) -> String {
+    let p = |path: &std::path::Path| display_path(path, &layout.project_dir);
+    match action {
+        Action::CopyFile {
+            from, to, replaces, ..
+        } => format!(
+            "{} {} -> {}",
+            if *replaces { "replace" } else { "copy" },
+            p(from),
+            p(to)
+        ),
+        Action::CreateSymlink { path, target } => {
+            format!("link {} -> {}", p(path), target.display())
+        }
+        Action::RewriteConfig { file, edits, .. } => {
+            let list: Vec<String> = edits
+                .iter()
+                .map(|e| match &e.value {
+                    Some(v) => format!("{}={}", e.path.join("."), v),
+                    None => format!("-{}", e.path.join(".")),
+                })
+                .collect();
+            format!("rewrite {}: {}", p(file), list.join(", "))
+        }
+    }
+}
+
+fn render(
+    common: &Common,
+    layout: &Layout,
+    outcome: &CheckOutcome,
+    findings: &[Finding],
+    plan: &Plan,
+    applied: Option<&Applied>,
+) -> String {
+    let dry_run = applied.is_none();
+    let report = Report {
+        command: "graft",
+        project: &layout.project_dir,
+        next_version: layout.next_version().map(|v| v.to_string()),
+        findings,
+        extra: vec![
+            (
+                "handlers",
+                serde_json::to_value(&outcome.handlers).unwrap_or_default(),
+            ),
+            ("layout", serde_json::to_value(layout).unwrap_or_default()),
+            (
+                "actions",
+                serde_json::to_value(&plan.actions).unwrap_or_default(),
+            ),
+            ("dry_run", json!(dry_run)),
+            (
+                "written",
+                applied.map_or(json!(null), |a| serde_json::to_value(a).unwrap_or_default()),
+            ),
+        ],
+    };
+    if common.format == Format::Json {
+        return report::to_json(&report);
+    }
+    let mut text = String::new();
+    if !common.quiet {
+        let c = counts(plan, applied);
+        let verb = if dry_run { "would write" } else { "wrote" };
+        if plan.actions.is_empty() {
+            let _ = writeln!(text, "graft: nothing to do");
+        } else {
+            let mut parts = vec![
+                format!("{} file(s) copied", c.copied),
+                format!("{} link(s) created", c.linked),
+                format!(
+                    "{} config copy(ies) rewritten ({} handler value(s))",
+                    c.rewritten, c.values
+                ),
+            ];
+            if !c.patched.is_empty() {
+                parts.push(format!("patched {}", c.patched.join(", ")));
+            }
+            let _ = writeln!(
+                text,
+                "graft{}: {verb}: {}",
+                if dry_run { " (dry run)" } else { "" },
+                parts.join("; ")
+            );
+        }
+        if dry_run || common.verbose {
+            for action in &plan.actions {
+                let _ = writeln!(text, "  {}", describe_action(action, layout));
+            }
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+    }
+    text + &report::to_human(&report, common.color, common.quiet)
+}
