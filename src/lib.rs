@@ -19,6 +19,7 @@ pub mod layout;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod smoke;
 pub mod trace;
 pub mod versions;
 

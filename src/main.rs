@@ -65,6 +65,18 @@ enum Command {
     Check,
     /// Show what was found: handlers, where production loads them from, their closures (-v lists files).
     Explain,
+    /// Run the moved standalone server with probes around each handler and report what each did.
+    Smoke {
+        /// A route to request (repeatable); default: every page and route handler the build lists.
+        #[arg(long = "route")]
+        routes: Vec<String>,
+        /// Requests per route.
+        #[arg(long, default_value_t = 2)]
+        requests: u32,
+        /// Seconds to wait for the server to listen, and for each request.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -123,6 +135,18 @@ fn main() -> ExitCode {
         }
         Command::Check => commands::check(&common),
         Command::Explain => commands::explain(&common),
+        Command::Smoke {
+            routes,
+            requests,
+            timeout,
+        } => commands::smoke(
+            &common,
+            &next_graft::smoke::SmokeOptions {
+                routes,
+                requests,
+                timeout: std::time::Duration::from_secs(timeout),
+            },
+        ),
     };
     match result {
         Ok(outcome) => {

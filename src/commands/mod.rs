@@ -94,3 +94,29 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
         }
     }
 }
+
+/// `next-graft smoke`: run the moved server with probes around each handler.
+pub fn smoke(common: &Common, options: &crate::smoke::SmokeOptions) -> Result<Outcome, InputError> {
+    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let recorded = manifest::read(&layout)?;
+    let result = crate::smoke::run(&layout, &recorded, options)?;
+    let report = Report {
+        command: "smoke",
+        project: &layout.project_dir,
+        next_version: layout.next_version().map(|v| v.to_string()),
+        findings: &result.findings,
+        extra: vec![("smoke", serde_json::to_value(&result).unwrap_or_default())],
+    };
+    let errors = report::summarize(&result.findings).errors;
+    let stdout = match common.format {
+        Format::Json => report::to_json(&report),
+        Format::Human => {
+            crate::smoke::render_human(&result)
+                + &report::to_human(&report, common.color, common.quiet)
+        }
+    };
+    Ok(Outcome {
+        stdout,
+        exit_code: exit_code(errors),
+    })
+}

@@ -35,6 +35,10 @@ pub enum Slug {
     ConfigCopiesDisagree,
     TypescriptHandler,
     UnsupportedVersion,
+    SmokeHandlerNotLoaded,
+    SmokeHandlerNotCalled,
+    SmokeServerError,
+    SmokeBuildTreeAccess,
 }
 
 impl Slug {
@@ -59,6 +63,10 @@ impl Slug {
             Slug::ConfigCopiesDisagree => "config-copies-disagree",
             Slug::TypescriptHandler => "typescript-handler",
             Slug::UnsupportedVersion => "unsupported-version",
+            Slug::SmokeHandlerNotLoaded => "smoke-handler-not-loaded",
+            Slug::SmokeHandlerNotCalled => "smoke-handler-not-called",
+            Slug::SmokeServerError => "smoke-server-error",
+            Slug::SmokeBuildTreeAccess => "smoke-build-tree-access",
         }
     }
 }
