@@ -1,0 +1,781 @@
+//! Fixture tests of `next-graft [graft]`: the CLI against copies of real build outputs
+//! (`fixtures/next-*`), broken on purpose in a temporary directory, never in place.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const V14: &str = "next-14.2.35-v14-isr";
+const V15_1: &str = "next-15.1.12-v15-1-preload";
+const V15_5: &str = "next-15.5.29-v15-5";
+const V16_4: &str = "next-16.4.6-v16-4";
+const ALL: [&str; 4] = [V14, V15_1, V15_5, V16_4];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Copies a tree, recreating symlinks as symlinks.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in walkdir::WalkDir::new(from).follow_links(false).min_depth(1) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        let kind = entry.file_type();
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &dest).unwrap();
+        } else if kind.is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A scratch dir holding a copy of the fixture at `<tmp>/app`.
+struct Scratch {
+    tmp: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&fixture(name), &tmp.path().join("app"));
+        Self { tmp }
+    }
+    fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+    fn app(&self) -> PathBuf {
+        self.tmp.path().join("app")
+    }
+    fn standalone(&self) -> PathBuf {
+        self.app().join(".next/standalone")
+    }
+    fn path(&self, rel: &str) -> PathBuf {
+        self.app().join(rel)
+    }
+    fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap()
+    }
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    fn replace(&self, rel: &str, from: &str, to: &str) {
+        let text = self.read(rel);
+        assert!(text.contains(from), "{rel} does not contain {from}");
+        self.write(rel, &text.replace(from, to));
+    }
+    /// Sets `config.<path>` in a JSON manifest, keeping its style (compact or pretty).
+    fn set_json(&self, rel: &str, path: &[&str], value: Option<Value>) {
+        let text = self.read(rel);
+        let mut manifest: Value = serde_json::from_str(&text).unwrap();
+        let mut obj = manifest["config"].as_object_mut().unwrap();
+        for part in &path[..path.len() - 1] {
+            obj = obj
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Default::default()))
+                .as_object_mut()
+                .unwrap();
+        }
+        let last = path[path.len() - 1].to_string();
+        match value {
+            Some(v) => {
+                obj.insert(last, v);
+            }
+            None => {
+                obj.shift_remove(&last);
+            }
+        }
+        let out = if text.starts_with("{\n") {
+            serde_json::to_string_pretty(&manifest).unwrap()
+        } else {
+            serde_json::to_string(&manifest).unwrap()
+        };
+        self.write(rel, &(out + if text.ends_with('\n') { "\n" } else { "" }));
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+fn run(project: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .arg("--project")
+        .arg(project)
+        .args(["--color", "never"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn assert_code(run: &Run, code: i32) {
+    assert_eq!(
+        run.code, code,
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout, run.stderr
+    );
+}
+
+/// Every entry below `dir`: kind, mode, size, mtime (ns), content hash or link target.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
+    use std::hash::{Hash, Hasher};
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.unwrap();
+        let meta = entry.path().symlink_metadata().unwrap();
+        let rel = entry.path().strip_prefix(dir).unwrap().to_path_buf();
+        let what = if meta.file_type().is_symlink() {
+            format!("link {}", fs::read_link(entry.path()).unwrap().display())
+        } else if meta.is_dir() {
+            format!("dir {:o}", meta.permissions().mode())
+        } else {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            fs::read(entry.path()).unwrap().hash(&mut h);
+            format!(
+                "file {:o} {} {}.{} {:x}",
+                meta.permissions().mode(),
+                meta.len(),
+                meta.mtime(),
+                meta.mtime_nsec(),
+                h.finish()
+            )
+        };
+        out.insert(rel, what);
+    }
+    out
+}
+
+fn assert_same_tree(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String>) {
+    if before != after {
+        let mut diff = String::new();
+        for (k, v) in before {
+            match after.get(k) {
+                None => diff += &format!("- {} {v}\n", k.display()),
+                Some(w) if w != v => diff += &format!("~ {} {v} -> {w}\n", k.display()),
+                _ => {}
+            }
+        }
+        for (k, v) in after {
+            if !before.contains_key(k) {
+                diff += &format!("+ {} {v}\n", k.display());
+            }
+        }
+        panic!("the tree changed:\n{diff}");
+    }
+}
+
+fn fixed_slugs(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["fixed"] == true)
+        .map(|f| f["slug"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A second run writes nothing: the whole scratch dir (mtimes included) is unchanged.
+fn assert_second_run_writes_nothing(s: &Scratch, args: &[&str]) {
+    let before = snapshot(s.root());
+    let again = run(&s.app(), args);
+    assert_code(&again, 0);
+    assert!(
+        again.stdout.contains("graft: nothing to do"),
+        "{}",
+        again.stdout
+    );
+    assert_same_tree(&before, &snapshot(s.root()));
+}
+
+#[test]
+fn healthy_builds_need_nothing_and_stay_untouched() {
+    for name in [V14, V15_5, V16_4] {
+        let s = Scratch::new(name);
+        let before = snapshot(s.root());
+        let r = run(&s.app(), &[]);
+        assert_code(&r, 0);
+        assert!(
+            r.stdout.contains("graft: nothing to do"),
+            "{name}: {}",
+            r.stdout
+        );
+        assert_same_tree(&before, &snapshot(s.root()));
+    }
+}
+
+#[test]
+fn restores_a_deleted_handler_and_dependency() {
+    for name in ALL {
+        let s = Scratch::new(name);
+        let handler = s.standalone().join("cache-handler.js");
+        let dep = s.standalone().join("node_modules/ms/index.js");
+        let local = s.standalone().join("lib/dep.js");
+        fs::remove_file(&handler).unwrap();
+        fs::remove_file(&dep).unwrap();
+        fs::remove_file(&local).unwrap();
+        assert_code(&run(&s.app(), &["check"]), 1);
+
+        let r = run(&s.app(), &["--format", "json"]);
+        assert_code(&r, 0);
+        let report = r.json();
+        assert_eq!(report["command"], "graft");
+        assert_eq!(report["summary"]["errors"], 0, "{name}: {}", r.stdout);
+        let fixed = fixed_slugs(&report);
+        assert!(
+            fixed.contains(&"handler-missing".to_string()),
+            "{name}: {fixed:?}"
+        );
+        let copies: Vec<&Value> = report["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "copy-file")
+            .collect();
+        assert_eq!(copies.len(), 3, "{name}: {}", report["actions"]);
+
+        assert_eq!(
+            fs::read(&handler).unwrap(),
+            fs::read(s.path("cache-handler.js")).unwrap()
+        );
+        assert_eq!(
+            fs::read(&dep).unwrap(),
+            fs::read(s.path("node_modules/ms/index.js")).unwrap()
+        );
+        assert_eq!(
+            fs::read(&local).unwrap(),
+            fs::read(s.path("lib/dep.js")).unwrap()
+        );
+        // The copy keeps the source's permissions (tempfiles start as 0600).
+        assert_eq!(
+            fs::metadata(&handler).unwrap().permissions().mode(),
+            fs::metadata(s.path("cache-handler.js"))
+                .unwrap()
+                .permissions()
+                .mode()
+        );
+        // No staging leftovers.
+        let leftovers: Vec<_> = walkdir::WalkDir::new(s.root())
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".next-graft."))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+
+        assert_code(&run(&s.app(), &["check"]), 0);
+        assert_second_run_writes_nothing(&s, &[]);
+    }
+}
+
+#[test]
+fn replaces_a_different_copy() {
+    let s = Scratch::new(V15_5);
+    let deployed = s.standalone().join("lib/dep.js");
+    fs::write(&deployed, "module.exports = { logEvent() {} } // stale\n").unwrap();
+    let r = run(&s.app(), &["-v"]);
+    assert_code(&r, 0);
+    assert!(
+        r.stdout
+            .contains("replace lib/dep.js -> .next/standalone/lib/dep.js"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        fs::read(&deployed).unwrap(),
+        fs::read(s.path("lib/dep.js")).unwrap()
+    );
+    assert_second_run_writes_nothing(&s, &[]);
+}
+
+#[test]
+fn preload_bug_is_patched_in_server_js_and_the_standalone_json() {
+    let s = Scratch::new(V15_1);
+    let server_before = s.read(".next/standalone/server.js");
+    let json_before = s.read(".next/standalone/.next/required-server-files.json");
+    let project_before = s.read(".next/required-server-files.json");
+    assert_code(&run(&s.app(), &["check"]), 1);
+
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let report = r.json();
+    assert_eq!(fixed_slugs(&report), ["preload-bug"], "{}", r.stdout);
+
+    // Every other byte of server.js is as it was.
+    let server_after = s.read(".next/standalone/server.js");
+    assert_eq!(
+        server_before
+            .matches("\"preloadEntriesOnStart\":true")
+            .count(),
+        1
+    );
+    assert_eq!(
+        server_after,
+        server_before.replace(
+            "\"preloadEntriesOnStart\":true",
+            "\"preloadEntriesOnStart\":false"
+        )
+    );
+    let json_after = s.read(".next/standalone/.next/required-server-files.json");
+    assert_eq!(
+        json_after,
+        json_before.replace(
+            "\"preloadEntriesOnStart\":true",
+            "\"preloadEntriesOnStart\":false"
+        )
+    );
+    assert_ne!(json_after, json_before);
+    // The project manifest is not the standalone runtime's config: left as it was.
+    assert_eq!(s.read(".next/required-server-files.json"), project_before);
+
+    assert_code(&run(&s.app(), &["check"]), 0);
+    assert_second_run_writes_nothing(&s, &[]);
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let s = Scratch::new(V15_1);
+    fs::remove_file(s.standalone().join("cache-handler.js")).unwrap();
+    let before = snapshot(s.root());
+
+    let human = run(&s.app(), &["--dry-run"]);
+    assert_code(&human, 1);
+    assert!(
+        human.stdout.contains("graft (dry run): would write"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("copy cache-handler.js -> .next/standalone/cache-handler.js"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains(
+            "rewrite .next/standalone/server.js: experimental.preloadEntriesOnStart=false"
+        ),
+        "{}",
+        human.stdout
+    );
+
+    let json = run(&s.app(), &["graft", "--dry-run", "--format", "json"]);
+    assert_code(&json, 1);
+    let report = json.json();
+    assert_eq!(report["dry_run"], true);
+    let kinds: Vec<&str> = report["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["copy-file", "rewrite-config", "rewrite-config"]);
+    assert_same_tree(&before, &snapshot(s.root()));
+}
+
+#[test]
+fn bad_input_exits_2_and_changes_nothing() {
+    let s = Scratch::new(V14);
+    fs::remove_file(s.standalone().join("cache-handler.js")).unwrap();
+    let handler = s.path("cache-handler.js");
+    let before = snapshot(s.root());
+    let cases: Vec<Vec<String>> = vec![
+        vec!["--handler".into(), "isr".into()],
+        vec![
+            "--handler".into(),
+            format!("no such kind!={}", handler.display()),
+        ],
+        vec!["--handler".into(), "isr=/definitely/not/here.js".into()],
+        vec!["--handler".into(), "isr=".into()],
+        // 14.2 has no 'use cache' handlers.
+        vec!["--handler".into(), format!("default={}", handler.display())],
+        // graft options on another command.
+        vec!["--dry-run".into(), "check".into()],
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = run(&s.app(), &args);
+        assert_code(&r, 2);
+        assert!(r.stderr.contains("error"), "{args:?}: {}", r.stderr);
+    }
+    let missing = run(&s.root().join("nope"), &[]);
+    assert_code(&missing, 2);
+    assert_same_tree(&before, &snapshot(s.root()));
+}
+
+const ISR_HANDLER: &str = r#"const tiny = require('tiny');
+const { note } = require('./helper.js');
+module.exports = class PlatformCache {
+  constructor(ctx) { this.ctx = ctx; }
+  async get(key) { note(tiny(key)); return null; }
+  async set(key, data) {}
+  async revalidateTag(tags) {}
+};
+"#;
+
+const USE_CACHE_16: &str = r#"import { note } from './helper.js';
+export default {
+  async get(cacheKey, softTags) { note(cacheKey); return undefined; },
+  async set(cacheKey, pendingEntry) { await pendingEntry; },
+  async refreshTags() {},
+  async getExpiration(tags) { return 0; },
+  async updateTags(tags, durations) {},
+};
+"#;
+
+/// A handler folder outside the project: `<tmp>/<dir>/{handler, helper.js, node_modules/tiny}`.
+fn write_outside_handlers(root: &Path, dir: &str) -> PathBuf {
+    let d = root.join(dir);
+    fs::create_dir_all(d.join("node_modules/tiny")).unwrap();
+    fs::write(d.join("isr.js"), ISR_HANDLER).unwrap();
+    fs::write(d.join("remote.mjs"), USE_CACHE_16).unwrap();
+    fs::write(
+        d.join("helper.js"),
+        "exports.note = function note(x) { return x; };\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("node_modules/tiny/package.json"),
+        "{\"name\":\"tiny\",\"version\":\"1.0.0\",\"main\":\"main.js\"}\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("node_modules/tiny/main.js"),
+        "module.exports = (x) => String(x);\n",
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn handler_injection_into_the_16_4_build() {
+    let s = Scratch::new(V16_4);
+    let platform = write_outside_handlers(s.root(), "platform");
+    let isr = format!("isr={}", platform.join("isr.js").display());
+    let remote = format!("remote={}", platform.join("remote.mjs").display());
+    let outside_before = snapshot(&platform);
+
+    let r = run(
+        &s.app(),
+        &["--handler", &isr, "--handler", &remote, "--format", "json"],
+    );
+    assert_code(&r, 0);
+    let report = r.json();
+    assert_eq!(report["summary"]["errors"], 0, "{}", r.stdout);
+    let keys: Vec<&str> = report["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"cacheHandler") && keys.contains(&"cacheHandlers.remote"),
+        "{keys:?}"
+    );
+
+    // Copied in (relocated: the platform folder is outside the tracing root), with its
+    // dependencies where Node's resolution from the copy finds them.
+    let outside = s.standalone().join(".next-graft/outside");
+    for f in [
+        "isr.js",
+        "remote.mjs",
+        "helper.js",
+        "node_modules/tiny/main.js",
+        "node_modules/tiny/package.json",
+    ] {
+        assert_eq!(
+            fs::read(outside.join(f)).unwrap(),
+            fs::read(platform.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // Recorded in every standalone copy, relative to the server's distDir.
+    let server = s.read(".next/standalone/server.js");
+    assert!(
+        server.contains("\"cacheHandler\":\"../.next-graft/outside/isr.js\""),
+        "{server}"
+    );
+    assert!(
+        server.contains("\"cacheHandlers\":{\"default\":\"../use-cache-handler.mjs\",\"remote\":\"../.next-graft/outside/remote.mjs\"}"),
+        "{server}"
+    );
+    let standalone_json: Value =
+        serde_json::from_str(&s.read(".next/standalone/.next/required-server-files.json")).unwrap();
+    assert_eq!(
+        standalone_json["config"]["cacheHandler"],
+        "../.next-graft/outside/isr.js"
+    );
+    assert_eq!(
+        standalone_json["config"]["cacheHandlers"]["remote"],
+        "../.next-graft/outside/remote.mjs"
+    );
+    // The project copies (JSON and its 16.1+ .js twin) name the sources, and agree.
+    let project_json: Value =
+        serde_json::from_str(&s.read(".next/required-server-files.json")).unwrap();
+    assert_eq!(
+        project_json["config"]["cacheHandler"],
+        "../../platform/isr.js"
+    );
+    let js = s.read(".next/required-server-files.js");
+    assert!(
+        js.contains("\"cacheHandler\": \"../../platform/isr.js\""),
+        "{js}"
+    );
+    assert!(
+        js.contains("\"remote\": \"../../platform/remote.mjs\""),
+        "{js}"
+    );
+
+    // Nothing written outside the project's distDir.
+    assert_same_tree(&outside_before, &snapshot(&platform));
+    assert_code(&run(&s.app(), &["check"]), 0);
+    assert_second_run_writes_nothing(&s, &["--handler", &isr, "--handler", &remote]);
+    // And without the flags: the build now records them.
+    assert_second_run_writes_nothing(&s, &[]);
+}
+
+#[test]
+fn injected_handler_with_wrong_interface_fails_verify() {
+    let s = Scratch::new(V16_4);
+    let platform = write_outside_handlers(s.root(), "platform");
+    // An ISR class given as a 'use cache' handler: verify must catch it.
+    let arg = format!("remote={}", platform.join("isr.js").display());
+    let r = run(&s.app(), &["--handler", &arg, "--format", "json"]);
+    assert_code(&r, 1);
+    let report = r.json();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["slug"] == "interface-mismatch" && f["handler"] == "cacheHandlers.remote"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Points the ISR handler of every copy at `project_value` (project copies) and
+/// `standalone_value` (server.js and the standalone JSON).
+fn repoint_isr(s: &Scratch, project_value: &str, standalone_value: &str) {
+    let old = "\"cacheHandler\":\"../cache-handler.js\"";
+    s.replace(
+        ".next/standalone/server.js",
+        old,
+        &format!("\"cacheHandler\":{}", Value::from(standalone_value)),
+    );
+    s.set_json(
+        ".next/standalone/.next/required-server-files.json",
+        &["cacheHandler"],
+        Some(Value::from(standalone_value)),
+    );
+    s.set_json(
+        ".next/required-server-files.json",
+        &["cacheHandler"],
+        Some(Value::from(project_value)),
+    );
+    fs::remove_file(s.standalone().join("cache-handler.js")).unwrap();
+}
+
+#[test]
+fn handler_outside_the_tracing_root_is_relocated() {
+    for absolute in [false, true] {
+        let s = Scratch::new(V15_5);
+        let shared = write_outside_handlers(s.root(), "shared");
+        let (project_value, standalone_value) = if absolute {
+            let abs = shared.join("isr.js").display().to_string();
+            (abs.clone(), abs)
+        } else {
+            // What the build writes for a handler in a sibling folder (relative to each distDir).
+            (
+                "../../shared/isr.js".to_string(),
+                "../../shared/isr.js".to_string(),
+            )
+        };
+        repoint_isr(&s, &project_value, &standalone_value);
+        let shared_before = snapshot(&shared);
+        assert_code(&run(&s.app(), &["check"]), 1);
+
+        let r = run(&s.app(), &["--format", "json"]);
+        assert_code(&r, 0);
+        let fixed = fixed_slugs(&r.json());
+        if absolute {
+            assert!(
+                fixed.contains(&"absolute-build-path".to_string()),
+                "{fixed:?}"
+            );
+        } else {
+            assert!(
+                fixed.contains(&"outside-tracing-root".to_string()),
+                "{fixed:?}"
+            );
+        }
+        let outside = s.standalone().join(".next-graft/outside");
+        for f in [
+            "isr.js",
+            "helper.js",
+            "node_modules/tiny/main.js",
+            "node_modules/tiny/package.json",
+        ] {
+            assert!(outside.join(f).is_file(), "{f} not relocated");
+        }
+        let server = s.read(".next/standalone/server.js");
+        assert!(server.contains("\"cacheHandler\":\"../.next-graft/outside/isr.js\""));
+        let project_json: Value =
+            serde_json::from_str(&s.read(".next/required-server-files.json")).unwrap();
+        assert_eq!(
+            project_json["config"]["cacheHandler"],
+            "../../shared/isr.js"
+        );
+        assert_same_tree(&shared_before, &snapshot(&shared));
+        assert_code(&run(&s.app(), &["check"]), 0);
+        assert_second_run_writes_nothing(&s, &[]);
+    }
+}
+
+#[test]
+fn crafted_dotdot_values_never_write_outside_the_dist_dir() {
+    let s = Scratch::new(V14);
+    let evil = s.root().join("evil");
+    fs::create_dir_all(&evil).unwrap();
+    fs::write(
+        &evil.join("x.js"),
+        ISR_HANDLER.replace("require('tiny')", "String"),
+    )
+    .unwrap();
+    fs::write(evil.join("helper.js"), "exports.note = (x) => x;\n").unwrap();
+    // From the standalone distDir, this names <tmp>/evil/x.js: a copy "to where the runtime
+    // looks" would write outside the tree (and outside the project).
+    repoint_isr(&s, "../../evil/x.js", "../../../../evil/x.js");
+    // And a value that names a place inside the distDir but outside standalone.
+    let before_outside: BTreeMap<PathBuf, String> = snapshot(s.root())
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with("app/.next"))
+        .collect();
+
+    let r = run(&s.app(), &[]);
+    assert_code(&r, 0);
+    let after_outside: BTreeMap<PathBuf, String> = snapshot(s.root())
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with("app/.next"))
+        .collect();
+    assert_same_tree(&before_outside, &after_outside);
+    assert!(!s.path(".next/evil").exists());
+    let server = s.read(".next/standalone/server.js");
+    assert!(
+        server.contains("\"cacheHandler\":\"../.next-graft/outside/x.js\""),
+        "{server}"
+    );
+    assert!(s.standalone().join(".next-graft/outside/x.js").is_file());
+    assert_second_run_writes_nothing(&s, &[]);
+}
+
+#[test]
+fn a_server_js_value_that_disagrees_is_restored_from_the_project_manifest() {
+    let s = Scratch::new(V14);
+    let server_before = s.read(".next/standalone/server.js");
+    s.replace(
+        ".next/standalone/server.js",
+        "\"cacheHandler\":\"../cache-handler.js\"",
+        "\"cacheHandler\":\"../../../../../../../../etc/passwd-handler.js\"",
+    );
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let fixed = fixed_slugs(&r.json());
+    assert!(
+        fixed.contains(&"config-copies-disagree".to_string()),
+        "{fixed:?}"
+    );
+    assert_eq!(s.read(".next/standalone/server.js"), server_before);
+}
+
+#[test]
+fn the_16_4_js_twin_is_made_to_agree() {
+    let s = Scratch::new(V16_4);
+    let js_before = s.read(".next/required-server-files.js");
+    s.replace(
+        ".next/required-server-files.js",
+        "\"cacheHandler\": \"../cache-handler.js\"",
+        "\"cacheHandler\": \"../somewhere-else.js\"",
+    );
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let fixed = fixed_slugs(&r.json());
+    assert!(
+        fixed.contains(&"config-copies-disagree".to_string()),
+        "{fixed:?}"
+    );
+    assert_eq!(s.read(".next/required-server-files.js"), js_before);
+    assert_second_run_writes_nothing(&s, &[]);
+}
+
+#[test]
+fn legacy_key_becomes_cache_handler_in_the_standalone_config() {
+    let s = Scratch::new(V14);
+    let abs = s.path("cache-handler.js").display().to_string();
+    for rel in [
+        ".next/required-server-files.json",
+        ".next/standalone/.next/required-server-files.json",
+    ] {
+        s.set_json(rel, &["cacheHandler"], None);
+        s.set_json(
+            rel,
+            &["experimental", "incrementalCacheHandlerPath"],
+            Some(Value::from(abs.clone())),
+        );
+    }
+    s.replace(
+        ".next/standalone/server.js",
+        "\"cacheHandler\":\"../cache-handler.js\",",
+        "",
+    );
+    s.replace(
+        ".next/standalone/server.js",
+        "\"experimental\":{",
+        &format!(
+            "\"experimental\":{{\"incrementalCacheHandlerPath\":{},",
+            Value::from(abs.clone())
+        ),
+    );
+    assert_code(&run(&s.app(), &["check"]), 1);
+
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let fixed = fixed_slugs(&r.json());
+    assert!(
+        fixed.contains(&"legacy-key-ignored".to_string()),
+        "{fixed:?}"
+    );
+    let server = s.read(".next/standalone/server.js");
+    assert!(
+        server.contains("\"cacheHandler\":\"../cache-handler.js\""),
+        "{server}"
+    );
+    assert!(!server.contains("incrementalCacheHandlerPath"));
+    assert_code(&run(&s.app(), &["check"]), 0);
+    assert_second_run_writes_nothing(&s, &[]);
+}
