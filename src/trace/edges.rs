@@ -945,6 +945,25 @@ impl Visit for Collector<'_> {
     }
 
     fn visit_new_expr(&mut self, n: &NewExpr) {
+        if let V::Obj(Known::WorkerCtor) = self.eval().eval_one(&n.callee) {
+            if let Some(arg) = n.args.as_ref().and_then(|a| a.first()) {
+                let span = arg.expr.span();
+                let dir = self.dir.to_path_buf();
+                for v in self.eval().eval(&arg.expr) {
+                    match v {
+                        // A plain relative string is relative to the run-time cwd, not to this
+                        // file (Node's rule for workers): not something we can name.
+                        V::Str(s) if !s.starts_with('/') && !s.starts_with("file:") => {}
+                        V::Str(s) => {
+                            let p = super::eval::file_url_to_path(&s)
+                                .unwrap_or_else(|| PathBuf::from(&s));
+                            self.push(EdgeKind::Import, Target::Path(normalize(&p)), &dir, span, s);
+                        }
+                        other => self.value_edge(EdgeKind::Import, other, &dir, span, false),
+                    }
+                }
+            }
+        }
         if let V::Obj(Known::UrlCtor) = self.eval().eval_one(&n.callee) {
             if n.args.as_ref().is_some_and(|a| a.len() >= 2) {
                 let values = self.eval().eval(&Expr::New(n.clone()));

@@ -57,6 +57,9 @@ pub(crate) enum Known {
     ProcessCwd,
     Bindings,
     NodeGypBuild,
+    WorkerThreads,
+    /// `new Worker(file)` of `worker_threads`: `file` is loaded as a module.
+    WorkerCtor,
 }
 
 /// A value: a string, a pattern, a file URL, a known object, or unknown (with why).
@@ -105,6 +108,7 @@ pub(crate) fn module_known(spec: &str) -> Option<Known> {
         "process" => Known::Process,
         "bindings" => Known::Bindings,
         "node-gyp-build" => Known::NodeGypBuild,
+        "worker_threads" => Known::WorkerThreads,
         _ => return None,
     })
 }
@@ -490,6 +494,8 @@ impl<'a> Evaluator<'a> {
                 }
                 (ImportMeta, "dirname") => V::Str(self.dir.to_string_lossy().into_owned()),
                 (ImportMeta, "filename") => V::Str(self.file.to_string_lossy().into_owned()),
+                (WorkerThreads, "Worker") => V::Obj(WorkerCtor),
+                (WorkerThreads, "default") => V::Obj(WorkerThreads),
                 (Process, "env") => V::Obj(ProcessEnv),
                 (Process, "cwd") => V::Obj(ProcessCwd),
                 (ProcessEnv, p) => V::Unknown(format!("process.env.{p} is only known at run time")),

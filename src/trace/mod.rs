@@ -82,7 +82,7 @@ pub enum EdgeProblemKind {
     /// Info: a partially static specifier was traced as a glob (`specifier` is the pattern,
     /// `detail` says how many files matched).
     Glob,
-    /// Warning: a `.js`/`.ts` file whose package has no `"type": "module"` contains ESM syntax.
+    /// Warning: a `.js` file whose package has no `"type": "module"` contains ESM syntax.
     /// Node >= 22.7 / 20.19 detects and loads it as ESM; older versions fail.
     TypelessEsm,
 }
@@ -126,6 +126,17 @@ pub struct Tracer {
     /// The boundary with symlinks resolved, so that it compares with real paths.
     boundary: Option<PathBuf>,
     resolvers: Resolvers,
+}
+
+/// How a module was reached, for the package.json files it implies and its reason.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// A package (or `#import`) specifier: the package root's package.json was read.
+    Bare,
+    /// A relative/absolute specifier or a file path.
+    Path,
+    /// A match of a partially static specifier.
+    Glob,
 }
 
 /// A file to add, found while processing one file (in parallel); merged in order afterwards.
@@ -285,7 +296,9 @@ impl Tracer {
         }
         if parsed.module_syntax
             && !declared_esm
-            && matches!(ext.as_str(), "js" | "ts" | "jsx" | "tsx")
+            // Only `.js`: every Node that strips types (>= 22.18) also detects ESM syntax, so a
+            // typeless `.ts` has no version-dependent behaviour.
+            && ext == "js"
         {
             out.problems.push(problem(
                 EdgeProblemKind::TypelessEsm,
@@ -337,6 +350,7 @@ impl Tracer {
                     ResolveOutcome::Builtin => {}
                     ResolveOutcome::Found(paths) => {
                         let bare = !is_path_like(spec);
+                        let via = if bare { Via::Bare } else { Via::Path };
                         if spec.starts_with('#') {
                             // `imports` is read from the importer's own package.json.
                             if let Some(pj) = importer_pjson {
@@ -353,7 +367,7 @@ impl Tracer {
                             }
                         }
                         for p in paths {
-                            self.add_resolved(out, &p, file, edge, fsx, bare, importer_pjson);
+                            self.add_resolved(out, &p, file, edge, fsx, via, importer_pjson);
                         }
                     }
                     ResolveOutcome::EsmExtensionless { target, error } => {
@@ -394,7 +408,7 @@ impl Tracer {
                         if fsx::is_module_path(p, edge.kind) =>
                     {
                         if meta.as_ref().is_ok_and(|m| m.is_file()) {
-                            self.add_resolved(out, p, file, edge, fsx, false, importer_pjson);
+                            self.add_resolved(out, p, file, edge, fsx, Via::Path, importer_pjson);
                         } else if !matches!(edge.kind, EdgeKind::UrlRef) {
                             out.problems.push(problem(
                                 EdgeProblemKind::Unresolvable,
@@ -429,9 +443,9 @@ impl Tracer {
                 let count = matches.len();
                 for m in matches {
                     if modules && fsx::is_module_path(&m, edge.kind) {
-                        self.add_resolved(out, &m, file, edge, fsx, false, importer_pjson);
+                        self.add_resolved(out, &m, file, edge, fsx, Via::Glob, importer_pjson);
                     } else {
-                        self.add_checked(out, m, Reason::Glob, file, fsx);
+                        self.add_checked(out, m, Reason::Asset, file, fsx);
                     }
                 }
                 out.problems.push(problem(
@@ -448,7 +462,7 @@ impl Tracer {
                 // `require('bindings')('x')`, `require('node-gyp-build')(__dirname)`: the addon is
                 // picked at run time from the package, so take every `.node` of the package.
                 for f in fsx::native_files(dir) {
-                    self.add_resolved(out, &f, file, edge, fsx, false, importer_pjson);
+                    self.add_resolved(out, &f, file, edge, fsx, Via::Path, importer_pjson);
                 }
             }
         }
@@ -463,7 +477,7 @@ impl Tracer {
         from: &Path,
         edge: &Edge,
         fsx: &Fsx,
-        bare: bool,
+        via: Via,
         importer_pjson: Option<&Path>,
     ) {
         let real = fsx.canonical(found, &mut out.links);
@@ -480,7 +494,7 @@ impl Tracer {
             });
             return;
         }
-        if bare {
+        if via == Via::Bare {
             // The package root whose `exports`/`main` was used, read at its real location.
             match fsx::package_dir_in_node_modules(found) {
                 Some(dir) => {
@@ -505,6 +519,7 @@ impl Tracer {
                 }
                 Reason::Dependency
             }
+            _ if via == Via::Glob => Reason::Glob,
             _ => Reason::Dependency,
         };
         out.adds.push(Add {

@@ -466,6 +466,7 @@ fn partial_strings_become_globs() {
             "plugins/p.js"
         ]
     );
+    assert_eq!(c.files[&t.p("handlers/a.js")].reason, Reason::Glob);
     let globs: Vec<&EdgeProblem> = c
         .problems
         .iter()
@@ -1169,4 +1170,21 @@ fn optional_dependencies_and_tsconfig_paths_are_explained() {
     );
     assert!(by_spec("optional-dep").optional);
     assert!(by_spec("other-optional").optional);
+}
+
+#[test]
+fn worker_threads_files_are_modules() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            "import { Worker } from 'node:worker_threads';\nimport { join } from 'node:path';\nnew Worker(new URL('./w1.mjs', import.meta.url));\nnew Worker(join(import.meta.dirname, 'w2.mjs'));\nnew Worker('./cwd-relative.js');\n",
+        ),
+        ("w1.mjs", "import './w1-dep.mjs';"),
+        ("w1-dep.mjs", ""),
+        ("w2.mjs", ""),
+        ("cwd-relative.js", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(t.files(&c), ["h.mjs", "w1-dep.mjs", "w1.mjs", "w2.mjs"]);
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
