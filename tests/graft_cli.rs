@@ -663,7 +663,7 @@ fn crafted_dotdot_values_never_write_outside_the_dist_dir() {
     let evil = s.root().join("evil");
     fs::create_dir_all(&evil).unwrap();
     fs::write(
-        &evil.join("x.js"),
+        evil.join("x.js"),
         ISR_HANDLER.replace("require('tiny')", "String"),
     )
     .unwrap();
