@@ -807,3 +807,47 @@ impl CheckRun {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for tests that set up their own project (tests/npm_postbuild.rs). Appended only: the
+// functions above are unchanged.
+
+/// The cached `node_modules` for `app`'s dependencies (installed first if needed, under the
+/// heavy-work lock). Read-only: copy it into a project, never install into it.
+pub fn cached_node_modules(app: &App) -> PathBuf {
+    let _heavy = heavy_work_lock();
+    ensure_install(app)
+}
+
+/// npm's cache under `e2e-cache`: every package the suite installed, for offline installs.
+pub fn npm_cache_dir() -> PathBuf {
+    cache_dir().join("npm-cache")
+}
+
+/// A new empty directory under `e2e-work`, removed on drop unless the test is failing.
+pub fn scratch_dir(label: &str) -> Scratch {
+    let dir = unique(label);
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    Scratch { dir }
+}
+
+/// The lock that installs and builds hold: one heavy job at a time on the machine.
+pub fn heavy_lock() -> Lock {
+    heavy_work_lock()
+}
+
+/// The suite's environment for node/npm commands (no telemetry, CI=1, no inherited NODE_ENV
+/// or GRAFT_HANDLER_LOG). Set a handler log after calling this.
+pub fn clean_env(cmd: &mut Command) {
+    hygiene(cmd);
+}
+
+/// Runs `cmd` with stdout and stderr into `log`; panics with the log's tail when it fails.
+pub fn run_to_log(cmd: Command, log: &Path, what: &str) {
+    run_logged(cmd, log, what);
+}
+
+/// Records how long `what` took in `e2e-cache/timings.log` (and on stderr).
+pub fn timing(what: &str, took: Duration) {
+    record_timing(what, took);
+}
