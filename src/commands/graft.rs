@@ -44,6 +44,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         let mut findings = before.findings.clone();
         findings.extend(plan.findings.iter().cloned());
         sort_findings(&mut findings);
+        crate::findings::attach_source_lines(&mut findings);
         let stdout = render(common, &layout, &before, &findings, &plan, None);
         return Ok(Outcome {
             stdout,
@@ -56,7 +57,8 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
     let after = check::check(&layout, &recorded);
-    let findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
+    let mut findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
+    crate::findings::attach_source_lines(&mut findings);
     let stdout = render(common, &layout, &after, &findings, &plan, Some(&applied));
     Ok(Outcome {
         stdout,
