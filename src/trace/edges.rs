@@ -145,8 +145,44 @@ const MAX_NESTING: usize = 2_000;
 /// specifier-building expressions are short, and cloning big function bodies would be waste.
 const MAX_INIT_LEN: u32 = 1_024;
 
+/// Bracket nesting beyond which a file is not parsed: SWC's parser (and dropping its AST) recurse
+/// per level, and a stack overflow aborts the process. Real code, even minified, stays far below.
+const MAX_BRACKET_DEPTH: usize = 4_000;
+
+/// The deepest `(`/`[`/`{` nesting of `source` (a naive byte count; strings and comments are not
+/// skipped, which only matters for absurd inputs) and where it is first reached.
+fn bracket_depth(source: &str) -> (usize, usize) {
+    let (mut depth, mut max, mut at) = (0usize, 0usize, 0usize);
+    for (i, b) in source.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    (max, at) = (depth, i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    (max, at)
+}
+
 /// Parse `source` (the content of `ctx.path`) and collect its edges.
 pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
+    let (depth, deepest) = bracket_depth(source);
+    if depth > MAX_BRACKET_DEPTH {
+        let lines = LineIndex::new(source, 0);
+        let (line, col) = lines.at(deepest as u32);
+        return Parsed {
+            parse_error: Some((
+                line,
+                col,
+                format!("nesting deeper than {MAX_BRACKET_DEPTH} levels: not analysed"),
+            )),
+            ..Parsed::default()
+        };
+    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(
         FileName::Real(ctx.path.to_path_buf()).into(),

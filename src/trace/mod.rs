@@ -651,13 +651,16 @@ impl State {
     }
 }
 
-/// Map `f` over `items` on a few worker threads, keeping the order. The workers get a large
-/// stack: SWC's parser and our visitor recurse on deeply nested input. A call that panics
+/// Map `f` over `items` on a few worker threads, keeping the order. A call that panics
 /// (a bug, never expected) gives `None` instead of taking the whole trace down.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::atomic::{AtomicUsize, Ordering};
-    const STACK: usize = 64 * 1024 * 1024;
+    // SWC's parser, our visitor and the AST's drop recurse per nesting level; generated code can
+    // nest `a + a + …` or `x => x => …` tens of thousands deep. A stack overflow aborts the whole
+    // process, so the workers reserve a large stack (address space, committed only when used).
+    const STACK: usize = 1024 * 1024 * 1024;
+    const SMALL_STACK: usize = 64 * 1024 * 1024;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -680,11 +683,14 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Opt
     let started = std::thread::scope(|s| {
         let mut started = 0;
         for _ in 0..threads {
-            if std::thread::Builder::new()
-                .stack_size(STACK)
-                .spawn_scoped(s, work)
-                .is_ok()
-            {
+            // The big stack is only reserved address space; where that is refused, try less.
+            let spawned = [STACK, SMALL_STACK].into_iter().any(|size| {
+                std::thread::Builder::new()
+                    .stack_size(size)
+                    .spawn_scoped(s, work)
+                    .is_ok()
+            });
+            if spawned {
                 started += 1;
             }
         }

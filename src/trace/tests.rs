@@ -1188,3 +1188,62 @@ fn worker_threads_files_are_modules() {
     assert_eq!(t.files(&c), ["h.mjs", "w1-dep.mjs", "w1.mjs", "w2.mjs"]);
     assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
+
+#[test]
+fn pathological_nesting_does_not_crash() {
+    let arrays = format!(
+        "const a = {}1{};\nrequire('./ok.js');\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let blocks = format!(
+        "{}require('./ok.js');{}\n",
+        "{".repeat(100_000),
+        "}".repeat(100_000)
+    );
+    let calls = format!("{}0{};\n", "f(".repeat(100_000), ")".repeat(100_000));
+    let t = Tree::new(&[
+        ("a.js", &arrays),
+        ("b.js", &blocks),
+        ("c.js", &calls),
+        ("ok.js", ""),
+    ]);
+    let c = t.trace(&["a.js", "b.js", "c.js"]);
+    assert!(c.files.contains_key(&t.p("a.js")));
+    let kinds: Vec<EdgeProblemKind> = c.problems.iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [EdgeProblemKind::ParseError; 3]);
+    // Deep but sane nesting is still analysed.
+    let t = Tree::new(&[
+        (
+            "d.js",
+            &format!(
+                "{}require('./ok.js');{}",
+                "{".repeat(3_000),
+                "}".repeat(3_000)
+            ),
+        ),
+        ("ok.js", ""),
+    ]);
+    assert_eq!(t.files(&t.trace(&["d.js"])), ["d.js", "ok.js"]);
+}
+
+#[test]
+fn long_operator_chains_do_not_crash() {
+    let concat = format!(
+        "const s = 'a'{};\nrequire('./ok.js');\n",
+        " + 'a'".repeat(100_000)
+    );
+    let unary = format!("const u = {}x;\nrequire('./ok.js');\n", "!".repeat(100_000));
+    let arrows = format!(
+        "const f = {}0;\nrequire('./ok.js');\n",
+        "a => ".repeat(50_000)
+    );
+    let t = Tree::new(&[
+        ("a.js", &concat),
+        ("b.js", &unary),
+        ("c.js", &arrows),
+        ("ok.js", ""),
+    ]);
+    let c = t.trace(&["a.js", "b.js", "c.js"]);
+    assert!(c.files.contains_key(&t.p("a.js")));
+}
