@@ -779,3 +779,136 @@ fn legacy_key_becomes_cache_handler_in_the_standalone_config() {
     assert_code(&run(&s.app(), &["check"]), 0);
     assert_second_run_writes_nothing(&s, &[]);
 }
+
+fn symlink(target: &str, link: &Path) {
+    fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[test]
+fn pnpm_links_are_recreated_as_relative_links() {
+    let s = Scratch::new(V14);
+    let nm = s.path("node_modules");
+    let pnpm = nm.join(".pnpm");
+    let tiny = pnpm.join("tiny@1.0.0/node_modules/tiny");
+    let dep2 = pnpm.join("dep2@2.0.0/node_modules/dep2");
+    fs::create_dir_all(&tiny).unwrap();
+    fs::create_dir_all(&dep2).unwrap();
+    fs::write(
+        tiny.join("package.json"),
+        r#"{"name":"tiny","main":"main.js"}"#,
+    )
+    .unwrap();
+    fs::write(
+        tiny.join("main.js"),
+        "const up = require('dep2');\nmodule.exports = (x) => up(String(x));\n",
+    )
+    .unwrap();
+    fs::write(
+        dep2.join("package.json"),
+        r#"{"name":"dep2","version":"2.0.0"}"#,
+    )
+    .unwrap();
+    fs::write(
+        dep2.join("index.js"),
+        "module.exports = (s) => s.toUpperCase();\n",
+    )
+    .unwrap();
+    symlink(
+        "../../dep2@2.0.0/node_modules/dep2",
+        &pnpm.join("tiny@1.0.0/node_modules/dep2"),
+    );
+    symlink(".pnpm/tiny@1.0.0/node_modules/tiny", &nm.join("tiny"));
+    s.write(
+        "pnpm-handler.js",
+        &ISR_HANDLER.replace("./helper.js", "./lib/helper.js"),
+    );
+    s.write("lib/helper.js", "exports.note = (x) => x;\n");
+
+    let arg = format!("isr={}", s.path("pnpm-handler.js").display());
+    let r = run(&s.app(), &["--handler", &arg, "-v"]);
+    assert_code(&r, 0);
+    let st = s.standalone();
+    assert_eq!(
+        fs::read_link(st.join("node_modules/tiny")).unwrap(),
+        PathBuf::from(".pnpm/tiny@1.0.0/node_modules/tiny")
+    );
+    assert_eq!(
+        fs::read_link(st.join("node_modules/.pnpm/tiny@1.0.0/node_modules/dep2")).unwrap(),
+        PathBuf::from("../../dep2@2.0.0/node_modules/dep2")
+    );
+    for f in [
+        "node_modules/.pnpm/tiny@1.0.0/node_modules/tiny/main.js",
+        "node_modules/.pnpm/tiny@1.0.0/node_modules/tiny/package.json",
+        "node_modules/.pnpm/dep2@2.0.0/node_modules/dep2/index.js",
+        "node_modules/.pnpm/dep2@2.0.0/node_modules/dep2/package.json",
+        "pnpm-handler.js",
+        "lib/helper.js",
+    ] {
+        let p = st.join(f);
+        assert!(
+            p.symlink_metadata().unwrap().is_file(),
+            "{f} is not a real file in the tree"
+        );
+    }
+    let server = s.read(".next/standalone/server.js");
+    assert!(server.contains("\"cacheHandler\":\"../pnpm-handler.js\""));
+    // Node itself resolves the copied closure from inside the tree, when it is installed.
+    if let Ok(out) = Command::new("node")
+        .arg("-e")
+        .arg("const C = require(process.argv[1]); new C({}).get('k').then(() => console.log('ok'))")
+        .arg(st.join("pnpm-handler.js"))
+        .env("NODE_PATH", "")
+        .output()
+    {
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_second_run_writes_nothing(&s, &["--handler", &arg]);
+}
+
+#[test]
+fn a_failing_write_leaves_nothing_half_written() {
+    let s = Scratch::new(V14);
+    // Two copies are needed; the second cannot be made (a file where its directory should be).
+    fs::remove_file(s.standalone().join("cache-handler.js")).unwrap();
+    fs::remove_dir_all(s.standalone().join("lib")).unwrap();
+    fs::write(s.standalone().join("lib"), "not a directory").unwrap();
+    let before = snapshot(s.root());
+    let r = run(&s.app(), &[]);
+    assert_code(&r, 2);
+    assert!(r.stderr.contains("lib"), "{}", r.stderr);
+    assert_same_tree(&before, &snapshot(s.root()));
+}
+
+#[test]
+fn an_absolute_build_machine_path_is_mapped_onto_this_project() {
+    let s = Scratch::new(V14);
+    let manifest: Value =
+        serde_json::from_str(&s.read(".next/required-server-files.json")).unwrap();
+    let build_machine = manifest["appDir"].as_str().unwrap().to_string();
+    assert!(
+        !Path::new(&build_machine).exists(),
+        "the fixture's appDir exists here"
+    );
+    let abs = format!("{build_machine}/cache-handler.js");
+    repoint_isr(&s, &abs, &abs);
+    assert_code(&run(&s.app(), &["check"]), 1);
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let fixed = fixed_slugs(&r.json());
+    assert!(
+        fixed.contains(&"absolute-build-path".to_string()),
+        "{fixed:?}"
+    );
+    assert!(s
+        .read(".next/standalone/server.js")
+        .contains("\"cacheHandler\":\"../cache-handler.js\""));
+    let project: Value = serde_json::from_str(&s.read(".next/required-server-files.json")).unwrap();
+    assert_eq!(project["config"]["cacheHandler"], "../cache-handler.js");
+    assert!(s.standalone().join("cache-handler.js").is_file());
+    assert_second_run_writes_nothing(&s, &[]);
+}
