@@ -931,6 +931,9 @@ impl Visit for Collector<'_> {
                             None => self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span),
                         }
                     }
+                    V::Obj(Known::ImportMetaResolve) => {
+                        self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span)
+                    }
                     V::Obj(Known::FsFn(name)) if is_fs_read(&name) => {
                         self.expr_edge(EdgeKind::Asset, c.args.first(), None, c.span)
                     }

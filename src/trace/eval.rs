@@ -52,6 +52,8 @@ pub(crate) enum Known {
     Require(Option<PathBuf>),
     RequireResolve(Option<PathBuf>),
     ImportMeta,
+    /// `import.meta.resolve`: an ESM resolution whose target is usually loaded next.
+    ImportMetaResolve,
     Process,
     ProcessEnv,
     ProcessCwd,
@@ -493,6 +495,7 @@ impl<'a> Evaluator<'a> {
                     V::Url(Box::new(V::Str(self.file.to_string_lossy().into_owned())))
                 }
                 (ImportMeta, "dirname") => V::Str(self.dir.to_string_lossy().into_owned()),
+                (ImportMeta, "resolve") => V::Obj(ImportMetaResolve),
                 (ImportMeta, "filename") => V::Str(self.file.to_string_lossy().into_owned()),
                 (WorkerThreads, "Worker") => V::Obj(WorkerCtor),
                 (WorkerThreads, "default") => V::Obj(WorkerThreads),

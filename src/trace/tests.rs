@@ -1247,3 +1247,30 @@ fn long_operator_chains_do_not_crash() {
     let c = t.trace(&["a.js", "b.js", "c.js"]);
     assert!(c.files.contains_key(&t.p("a.js")));
 }
+
+#[test]
+fn require_dot_folder_slash_and_import_meta_resolve() {
+    let t = Tree::new(&[
+        ("pkg/index.js", ""),
+        ("pkg/sub/h.js", "require('..');\nrequire('.');\nrequire('../dir/');\nrequire();\nrequire('./x.js', 'ignored');\n"),
+        ("pkg/sub/index.js", ""),
+        ("pkg/sub/x.js", ""),
+        ("pkg/dir/index.js", ""),
+        ("pkg/m.mjs", "const u = import.meta.resolve('./target.mjs');\n"),
+        ("pkg/target.mjs", ""),
+    ]);
+    let c = t.trace(&["pkg/sub/h.js", "pkg/m.mjs"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "pkg/dir/index.js",
+            "pkg/index.js",
+            "pkg/m.mjs",
+            "pkg/sub/h.js",
+            "pkg/sub/index.js",
+            "pkg/sub/x.js",
+            "pkg/target.mjs"
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
