@@ -847,25 +847,18 @@ impl Visit for Collector<'_> {
     fn visit_module_decl(&mut self, d: &ModuleDecl) {
         self.note_module_syntax(d.span());
         match d {
-            ModuleDecl::Import(i) => {
-                let all_types = !i.specifiers.is_empty()
-                    && i.specifiers
-                        .iter()
-                        .all(|s| matches!(s, ImportSpecifier::Named(n) if n.is_type_only));
-                if !i.type_only && !all_types {
-                    self.static_edge(EdgeKind::Import, &i.src);
-                }
+            // `import type …` / `export type … from` are erased. `import { type A } from 'x'` is
+            // NOT: Node's type stripping keeps it as `import {} from 'x'` (the
+            // verbatimModuleSyntax rule), which still loads `x`, so it stays an edge.
+            ModuleDecl::Import(i) if !i.type_only => {
+                self.static_edge(EdgeKind::Import, &i.src);
             }
-            ModuleDecl::ExportNamed(n) => {
-                if let Some(src) = &n.src {
-                    let all_types = !n.specifiers.is_empty()
-                        && n.specifiers
-                            .iter()
-                            .all(|s| matches!(s, ExportSpecifier::Named(s) if s.is_type_only));
-                    if !n.type_only && !all_types {
-                        self.static_edge(EdgeKind::Import, src);
-                    }
-                }
+            ModuleDecl::ExportNamed(NamedExport {
+                src: Some(src),
+                type_only: false,
+                ..
+            }) => {
+                self.static_edge(EdgeKind::Import, src);
             }
             ModuleDecl::ExportAll(a) if !a.type_only => {
                 self.static_edge(EdgeKind::Import, &a.src);
