@@ -912,3 +912,37 @@ fn an_absolute_build_machine_path_is_mapped_onto_this_project() {
     assert!(s.standalone().join("cache-handler.js").is_file());
     assert_second_run_writes_nothing(&s, &[]);
 }
+
+#[test]
+fn a_workspace_link_to_outside_the_root_is_relocated_and_relinked() {
+    let s = Scratch::new(V15_5);
+    let pkg = s.root().join("shared-pkg");
+    fs::create_dir_all(&pkg).unwrap();
+    fs::write(
+        pkg.join("package.json"),
+        r#"{"name":"shared-pkg","main":"index.js"}"#,
+    )
+    .unwrap();
+    fs::write(pkg.join("index.js"), "module.exports = (x) => String(x);\n").unwrap();
+    symlink("../../shared-pkg", &s.path("node_modules/shared-pkg"));
+    s.write(
+        "ws-handler.js",
+        &ISR_HANDLER
+            .replace("require('tiny')", "require('shared-pkg')")
+            .replace("./helper.js", "./lib/dep.js"),
+    );
+    let arg = format!("isr={}", s.path("ws-handler.js").display());
+    let r = run(&s.app(), &["--handler", &arg]);
+    assert_code(&r, 0);
+    let st = s.standalone();
+    assert!(st.join(".next-graft/outside/index.js").is_file());
+    assert!(st.join(".next-graft/outside/package.json").is_file());
+    let link = fs::read_link(st.join("node_modules/shared-pkg")).unwrap();
+    assert!(link.is_relative(), "{}", link.display());
+    assert_eq!(
+        fs::canonicalize(st.join("node_modules/shared-pkg/index.js")).unwrap(),
+        fs::canonicalize(st.join(".next-graft/outside/index.js")).unwrap()
+    );
+    assert_code(&run(&s.app(), &["check"]), 0);
+    assert_second_run_writes_nothing(&s, &["--handler", &arg]);
+}

@@ -331,6 +331,19 @@ impl<'a> Checker<'a> {
             let closure = tracer.trace(std::slice::from_ref(&runtime_path));
             status.deployed_files = closure.files.len();
             self.report_deployed_problems(&key, &closure);
+            // The tree holds the whole closure (e.g. relocated by graft): files outside the
+            // tracing root in the source are then no deployment problem.
+            let complete = !closure.problems.iter().any(|p| {
+                matches!(
+                    p.kind,
+                    EdgeProblemKind::OutsideBoundary | EdgeProblemKind::Unresolvable
+                )
+            });
+            if complete {
+                self.findings.retain(|f| {
+                    !(f.slug == Slug::OutsideTracingRoot && f.handler.as_deref() == Some(&key))
+                });
+            }
         }
         status
     }

@@ -198,19 +198,32 @@ fn render(
     if !common.quiet {
         let c = counts(plan, applied);
         let verb = if dry_run { "would write" } else { "wrote" };
-        if plan.actions.is_empty() {
+        if layout.standalone.is_none() {
+            let _ = writeln!(
+                text,
+                "graft: no standalone output (`output: 'standalone'`): nothing to graft into"
+            );
+        } else if plan.actions.is_empty() {
             let _ = writeln!(text, "graft: nothing to do");
         } else {
-            let mut parts = vec![
-                format!("{} file(s) copied", c.copied),
-                format!("{} link(s) created", c.linked),
-                format!(
+            let mut parts = Vec::new();
+            if c.copied > 0 {
+                parts.push(format!("{} file(s) copied", c.copied));
+            }
+            if c.linked > 0 {
+                parts.push(format!("{} link(s) created", c.linked));
+            }
+            if c.rewritten > 0 {
+                parts.push(format!(
                     "{} config copy(ies) rewritten ({} handler value(s))",
                     c.rewritten, c.values
-                ),
-            ];
+                ));
+            }
             if !c.patched.is_empty() {
                 parts.push(format!("patched {}", c.patched.join(", ")));
+            }
+            if parts.is_empty() {
+                parts.push("nothing (every file and value was already in place)".into());
             }
             let _ = writeln!(
                 text,

@@ -253,22 +253,14 @@ pub fn plan(
 ) -> Result<Plan, InputError> {
     let version_facts = layout.next_version().map(facts);
     let Some(standalone) = &layout.standalone else {
-        let mut out = Plan::default();
-        out.findings.push(
-            Finding::note(
-                Slug::HandlerMissing,
-                "no standalone output (`output: 'standalone'`): there is no deployable tree to graft into",
-            )
-            .at(Location::file(&layout.dist_dir))
-            .with_help("set `output: 'standalone'` in next.config and rebuild"),
-        );
+        // `next start` deployments run from the project itself: there is no tree to graft into.
         if !overrides.is_empty() {
             return Err(InputError::new(format!(
                 "{}: --handler needs a standalone build (`output: 'standalone'`)",
                 layout.dist_dir.display()
             )));
         }
-        return Ok(out);
+        return Ok(Plan::default());
     };
     let auth = recorded
         .copy(CopyKind::ServerJs)
