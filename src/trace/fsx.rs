@@ -307,6 +307,31 @@ pub(crate) fn tsconfig_with_paths(file: &Path) -> Option<PathBuf> {
     None
 }
 
+/// `.pnp.cjs` in an ancestor: a Yarn Plug'n'Play install, which has no `node_modules`.
+pub(crate) fn yarn_pnp_manifest(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .map(|d| d.join(".pnp.cjs"))
+        .find(|p| p.is_file())
+}
+
+/// The object format of a native addon when it is not ELF (what a Linux image needs).
+/// Empty or unreadable files are not judged.
+pub(crate) fn foreign_binary(addon: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut f = std::fs::File::open(addon).ok()?;
+    f.read_exact(&mut magic).ok()?;
+    match magic {
+        [0x7f, b'E', b'L', b'F'] => None,
+        [0xcf, 0xfa, 0xed, 0xfe] | [0xce, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe] => {
+            Some("Mach-O (macOS)")
+        }
+        [b'M', b'Z', ..] => Some("PE (Windows)"),
+        _ => None,
+    }
+}
+
 /// A file read by a module inside `node_modules` must be inside the module's package (nft).
 pub(crate) fn asset_allowed(from: &Path, asset: &Path) -> bool {
     match package_dir_in_node_modules(from) {

@@ -85,6 +85,9 @@ pub enum EdgeProblemKind {
     /// Warning: a `.js` file whose package has no `"type": "module"` contains ESM syntax.
     /// Node >= 22.7 / 20.19 detects and loads it as ESM; older versions fail.
     TypelessEsm,
+    /// Warning: a `.node` addon that is not a Linux (ELF) binary: built on macOS/Windows, it will
+    /// not load in a Linux container image. `target` is the addon.
+    ForeignNative,
 }
 
 /// One problem, located in the importing file.
@@ -383,7 +386,13 @@ impl Tracer {
                         });
                     }
                     ResolveOutcome::NotFound(mut error) => {
-                        if !is_path_like(spec) && !spec.starts_with('#') {
+                        if let Some(pnp) = fsx::yarn_pnp_manifest(file) {
+                            error.push_str(&format!(
+                                " (Yarn Plug'n'Play install, {}: not supported, use \
+                                 `nodeLinker: node-modules`)",
+                                pnp.display()
+                            ));
+                        } else if !is_path_like(spec) && !spec.starts_with('#') {
                             if let Some(ts) = fsx::tsconfig_with_paths(file) {
                                 error.push_str(&format!(
                                     " ({} has `paths`: Node does not apply them at run time)",
@@ -516,6 +525,18 @@ impl Tracer {
             "node" => {
                 for lib in fsx::shared_libs(&real, fsx) {
                     self.add_checked(out, lib, Reason::SharedLib, &real, fsx);
+                }
+                if let Some(format) = fsx::foreign_binary(&real) {
+                    out.problems.push(EdgeProblem {
+                        target: Some(real.clone()),
+                        ..problem(
+                            EdgeProblemKind::ForeignNative,
+                            from,
+                            (edge.line, edge.column),
+                            &edge.specifier,
+                            format!("{format} binary: it does not load on Linux"),
+                        )
+                    });
                 }
                 Reason::Dependency
             }

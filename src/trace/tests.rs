@@ -1279,3 +1279,30 @@ fn require_dot_folder_slash_and_import_meta_resolve() {
     );
     assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
+
+#[test]
+fn foreign_native_addon_is_flagged() {
+    let t = Tree::new(&[
+        ("h.js", "require('./linux.node');\nrequire('./mac.node');\n"),
+        ("linux.node", "\u{7f}ELF...."),
+        ("package.json", "{}"),
+    ]);
+    std::fs::write(t.p("mac.node"), [0xcf, 0xfa, 0xed, 0xfe, 0, 0]).expect("write");
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.files(&c),
+        ["h.js", "linux.node", "mac.node", "package.json"]
+    );
+    assert_eq!(t.problems(&c), ["foreign-native h.js:2:9 ./mac.node"]);
+}
+
+#[test]
+fn yarn_pnp_is_explained() {
+    let t = Tree::new(&[(".pnp.cjs", ""), ("h.js", "require('some-pkg');")]);
+    let c = t.trace(&["h.js"]);
+    assert!(
+        c.problems[0].detail.contains("Plug'n'Play"),
+        "{}",
+        c.problems[0].detail
+    );
+}
