@@ -946,3 +946,22 @@ fn a_workspace_link_to_outside_the_root_is_relocated_and_relinked() {
     assert_code(&run(&s.app(), &["check"]), 0);
     assert_second_run_writes_nothing(&s, &["--handler", &arg]);
 }
+
+#[test]
+fn a_file_url_value_becomes_a_relative_path() {
+    let s = Scratch::new(V15_5);
+    let url = format!("file://{}", s.path("cache-handler.js").display());
+    repoint_isr(&s, &url, &url);
+    assert_code(&run(&s.app(), &["check"]), 1);
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 0);
+    let fixed = fixed_slugs(&r.json());
+    assert!(
+        fixed.contains(&"file-url-unsupported".to_string()),
+        "{fixed:?}"
+    );
+    assert!(s
+        .read(".next/standalone/server.js")
+        .contains("\"cacheHandler\":\"../cache-handler.js\""));
+    assert_second_run_writes_nothing(&s, &[]);
+}

@@ -721,7 +721,10 @@ impl Ctx<'_> {
         }
         candidates.push(h.value.clone());
         for value in candidates {
-            let value = value.strip_prefix("file://").unwrap_or(&value).to_string();
+            let value = match value.strip_prefix("file://") {
+                Some(path) => percent_decode(path),
+                None => value,
+            };
             let path = Path::new(&value);
             let mut options = Vec::new();
             if path.is_absolute() {
@@ -757,6 +760,26 @@ impl Ctx<'_> {
         }
         None
     }
+}
+
+/// Decodes `%XX` escapes of a `file://` URL's path (`%20` → space); anything else is kept.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex = |b: u8| (b as char).to_digit(16);
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn symlink_on_way_finding(path: &Path, link: &Path) -> Finding {
@@ -917,6 +940,12 @@ mod tests {
             HandlerOverride::parse(&format!("isr={}/missing.js", dir.path().display())).is_err()
         );
         assert!(HandlerOverride::parse(&format!("isr={}", dir.path().display())).is_err());
+    }
+
+    #[test]
+    fn file_urls_are_decoded() {
+        assert_eq!(percent_decode("/a%20b/c%2Fd.js"), "/a b/c/d.js");
+        assert_eq!(percent_decode("/100%/x%2"), "/100%/x%2");
     }
 
     #[test]
