@@ -1,0 +1,263 @@
+//! Each config finding slug: when it fires, and the nearest case where it must not.
+
+use std::fs;
+
+use next_graft::config::{self, findings::config_findings, ConfigAnalysis};
+use next_graft::findings::{Finding, Severity, Slug};
+use next_graft::manifest::RecordedHandler;
+use next_graft::versions::Version;
+
+const V14_0: Version = Version::new(14, 0, 4);
+const V14: Version = Version::new(14, 2, 35);
+const V15: Version = Version::new(15, 5, 29);
+const V16_2: Version = Version::new(16, 2, 12);
+const V16: Version = Version::new(16, 4, 6);
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+fn project(config_name: &str, source: &str) -> (Project, ConfigAnalysis) {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["cache-handler.js", "use-cache-handler.js", "other.js"] {
+        fs::write(dir.path().join(f), "module.exports = {}\n").unwrap();
+    }
+    fs::write(dir.path().join("h.mjs"), "export default {}\n").unwrap();
+    fs::write(dir.path().join(config_name), source).unwrap();
+    let a = config::analyze_project(dir.path(), Some(V16))
+        .unwrap()
+        .unwrap();
+    (Project { dir }, a)
+}
+
+fn rec(key: &str, value: &str) -> RecordedHandler {
+    RecordedHandler {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+fn slugs(f: &[Finding]) -> Vec<Slug> {
+    f.iter().map(|f| f.slug).collect()
+}
+
+fn only(f: &[Finding], slug: Slug) -> &Finding {
+    let matching: Vec<&Finding> = f.iter().filter(|x| x.slug == slug).collect();
+    assert_eq!(matching.len(), 1, "{f:#?}");
+    matching[0]
+}
+
+const GATED: &str = "/** @type {import('next').NextConfig} */\nmodule.exports = {\n  output: 'standalone',\n  cacheHandler: process.env.CACHE_BACKEND ? require.resolve('./cache-handler.js') : undefined,\n}\n";
+
+#[test]
+fn inactive_at_build_names_the_line_and_the_variable() {
+    let (_p, a) = project("next.config.js", GATED);
+    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let x = only(&f, Slug::InactiveAtBuild);
+    assert_eq!(x.severity, Severity::Error);
+    assert_eq!(x.location.as_ref().unwrap().line, Some(4));
+    assert!(x.message.contains("CACHE_BACKEND is set"), "{}", x.message);
+    assert!(x.message.contains("recorded no handler"), "{}", x.message);
+    let help = x.help.as_deref().unwrap();
+    assert!(
+        help.contains("set CACHE_BACKEND in the environment of `next build`"),
+        "{help}"
+    );
+    assert!(help.contains("--handler isr=./cache-handler.js"), "{help}");
+    assert_eq!(x.source_line.as_deref().unwrap().trim_start(), "cacheHandler: process.env.CACHE_BACKEND ? require.resolve('./cache-handler.js') : undefined,");
+    assert_eq!(x.handler.as_deref(), Some("cacheHandler"));
+}
+
+#[test]
+fn inactive_at_build_is_quiet_when_the_build_took_the_branch() {
+    let (_p, a) = project("next.config.js", GATED);
+    let f = config_findings(
+        &a,
+        Some(&[rec("cacheHandler", "../cache-handler.js")]),
+        Some(V16),
+        false,
+    );
+    assert!(!slugs(&f).contains(&Slug::InactiveAtBuild), "{f:#?}");
+    // No build output: nothing to reconcile with.
+    let f = config_findings(&a, None, Some(V16), false);
+    assert!(!slugs(&f).contains(&Slug::InactiveAtBuild), "{f:#?}");
+}
+
+#[test]
+fn inactive_at_build_when_the_build_recorded_another_handler() {
+    let (_p, a) = project("next.config.js", GATED);
+    let f = config_findings(
+        &a,
+        Some(&[rec("cacheHandler", "../other.js")]),
+        Some(V16),
+        false,
+    );
+    let x = only(&f, Slug::InactiveAtBuild);
+    assert!(
+        x.message.contains("`../other.js` for it instead"),
+        "{}",
+        x.message
+    );
+}
+
+#[test]
+fn inactive_at_build_for_a_phase_branch_and_use_cache_handlers() {
+    let src = "const { PHASE_PRODUCTION_SERVER } = require('next/constants')\nmodule.exports = (phase) => ({\n  cacheHandlers: phase === PHASE_PRODUCTION_SERVER ? { default: require.resolve('./use-cache-handler.js') } : {},\n})\n";
+    let (_p, a) = project("next.config.js", src);
+    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let x = only(&f, Slug::InactiveAtBuild);
+    assert_eq!(x.handler.as_deref(), Some("cacheHandlers.default"));
+    assert!(
+        x.message.contains("phase-production-server"),
+        "{}",
+        x.message
+    );
+    assert!(
+        x.help.as_deref().unwrap().contains("--handler default="),
+        "{:?}",
+        x.help
+    );
+}
+
+#[test]
+fn relative_path_next_start() {
+    let (p, a) = project(
+        "next.config.js",
+        "module.exports = {\n  output: 'standalone',\n  cacheHandler: './cache-handler.js',\n}\n",
+    );
+    let f = config_findings(&a, None, Some(V16), false);
+    let x = only(&f, Slug::RelativePathNextStart);
+    assert_eq!(x.location.as_ref().unwrap().line, Some(3));
+    let dist = p.dir.path().join(".next/cache-handler.js");
+    assert!(
+        x.message.contains(&dist.display().to_string()),
+        "{}",
+        x.message
+    );
+    assert!(x
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("require.resolve('./cache-handler.js')"));
+    // An absolute form is fine.
+    let (_p, a) = project(
+        "next.config.js",
+        "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n",
+    );
+    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+}
+
+#[test]
+fn legacy_key_ignored_from_14_1() {
+    let src = "const path = require('path')\nmodule.exports = {\n  experimental: { incrementalCacheHandlerPath: path.join(__dirname, 'cache-handler.js') },\n}\n";
+    let (_p, a) = project("next.config.js", src);
+    let f = config_findings(&a, None, Some(V14), false);
+    let x = only(&f, Slug::LegacyKeyIgnored);
+    assert_eq!(x.severity, Severity::Error);
+    assert_eq!(
+        x.handler.as_deref(),
+        Some("experimental.incrementalCacheHandlerPath")
+    );
+    assert!(config_findings(&a, None, Some(V14_0), false).is_empty());
+}
+
+#[test]
+fn deprecated_experimental_key_on_16() {
+    let src = "module.exports = {\n  experimental: { cacheHandlers: { default: require.resolve('./use-cache-handler.js') } },\n}\n";
+    let (_p, a) = project("next.config.js", src);
+    let f = config_findings(&a, None, Some(V16), false);
+    let x = only(&f, Slug::DeprecatedExperimentalKey);
+    assert_eq!(x.severity, Severity::Warning);
+    assert_eq!(
+        x.handler.as_deref(),
+        Some("experimental.cacheHandlers.default")
+    );
+    assert!(config_findings(&a, None, Some(V15), false).is_empty());
+}
+
+#[test]
+fn wrong_key_for_version() {
+    let top = "module.exports = {\n  cacheHandlers: { default: require.resolve('./use-cache-handler.js') },\n}\n";
+    let (_p, a) = project("next.config.js", top);
+    let f = config_findings(&a, Some(&[]), Some(V15), false);
+    let x = only(&f, Slug::WrongKeyForVersion);
+    assert!(x.message.contains("15.5.29"), "{}", x.message);
+    assert!(x
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("experimental.cacheHandlers"));
+    // A key the version does not read is not also reported as inactive.
+    assert_eq!(slugs(&f), vec![Slug::WrongKeyForVersion]);
+    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+
+    let exp = "module.exports = { experimental: { cacheHandlers: { default: require.resolve('./use-cache-handler.js') } } }\n";
+    let (_p, a) = project("next.config.js", exp);
+    only(
+        &config_findings(&a, None, Some(V14), false),
+        Slug::WrongKeyForVersion,
+    );
+    assert!(config_findings(&a, None, Some(V15), false).is_empty());
+
+    let isr = "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n";
+    let (_p, a) = project("next.config.js", isr);
+    only(
+        &config_findings(&a, None, Some(V14_0), false),
+        Slug::WrongKeyForVersion,
+    );
+    assert!(config_findings(&a, None, Some(V14), false).is_empty());
+}
+
+#[test]
+fn file_url_unsupported_before_16_3_even_without_a_build() {
+    let src = "export default {\n  cacheHandlers: {\n    default: import.meta.resolve('./h.mjs'),\n  },\n}\n";
+    let (_p, a) = project("next.config.mjs", src);
+    let f = config_findings(&a, None, Some(V16_2), false);
+    let x = only(&f, Slug::FileUrlUnsupported);
+    assert_eq!(x.location.as_ref().unwrap().line, Some(3));
+    assert!(x.help.as_deref().unwrap().contains("fileURLToPath"));
+    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+    // new URL(...).href is a file URL too; fileURLToPath(...) is a path.
+    let src = "import { fileURLToPath } from 'node:url'\nexport default {\n  cacheHandler: new URL('./h.mjs', import.meta.url).href,\n  cacheHandlers: { default: fileURLToPath(import.meta.resolve('./h.mjs')) },\n}\n";
+    let (_p, a) = project("next.config.mjs", src);
+    let f = config_findings(&a, None, Some(V15), false);
+    assert_eq!(
+        slugs(&f),
+        vec![Slug::FileUrlUnsupported, Slug::WrongKeyForVersion],
+        "{f:#?}"
+    );
+    assert_eq!(
+        only(&f, Slug::FileUrlUnsupported).handler.as_deref(),
+        Some("cacheHandler")
+    );
+}
+
+#[test]
+fn singular_for_use_cache() {
+    let (_p, a) = project(
+        "next.config.js",
+        "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n",
+    );
+    let f = config_findings(&a, None, Some(V16), true);
+    let x = only(&f, Slug::SingularForUseCache);
+    assert!(x.message.contains("#82993"));
+    assert!(x
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("cacheHandlers: { default"));
+    let f15 = config_findings(&a, None, Some(V15), true);
+    assert!(only(&f15, Slug::SingularForUseCache)
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("experimental.cacheHandlers"));
+    // Not without 'use cache', not on 14.x, not when cacheHandlers is set.
+    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+    assert!(config_findings(&a, None, Some(V14), true).is_empty());
+    let (_p, a) = project(
+        "next.config.js",
+        "module.exports = { cacheHandler: require.resolve('./cache-handler.js'), cacheHandlers: { default: require.resolve('./use-cache-handler.js') } }\n",
+    );
+    assert!(config_findings(&a, None, Some(V16), true).is_empty());
+}
