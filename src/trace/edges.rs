@@ -636,6 +636,35 @@ impl<'a> Collector<'a> {
         }
     }
 
+    /// Whether `callee` can evaluate to a known function at all: its root must be a binding the
+    /// evaluator can follow, or a global it knows. Most calls (`console.log`, `this.x()`,
+    /// `obj.method()` on locals) are skipped without evaluating, which keeps big files cheap.
+    fn may_be_known(&self, callee: &Expr) -> bool {
+        let mut e = callee;
+        for _ in 0..64 {
+            e = match e {
+                Expr::Member(m) => &m.obj,
+                Expr::Call(c) => match &c.callee {
+                    Callee::Expr(inner) => inner,
+                    _ => return false,
+                },
+                Expr::Paren(p) => &p.expr,
+                Expr::TsAs(x) => &x.expr,
+                Expr::TsNonNull(x) => &x.expr,
+                Expr::MetaProp(_) => return true,
+                Expr::Ident(i) => {
+                    return match self.scopes.iter().rev().find_map(|s| s.get(&i.sym)) {
+                        Some(Binding::Local) => false,
+                        Some(_) => true,
+                        None => matches!(&*i.sym, "require" | "module" | "process" | "URL"),
+                    }
+                }
+                _ => return false,
+            };
+        }
+        false
+    }
+
     /// The statically known absolute directories of a `{ paths: [...] }` option.
     fn resolve_paths(&self, opts: Option<&ExprOrSpread>) -> Option<Vec<PathBuf>> {
         let Expr::Object(o) = &*opts?.expr else {
@@ -903,7 +932,11 @@ impl Visit for Collector<'_> {
         match &c.callee {
             Callee::Import(_) => self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span),
             Callee::Expr(callee) => {
-                let f = self.eval().eval_one(callee);
+                let f = if self.may_be_known(callee) {
+                    self.eval().eval_one(callee)
+                } else {
+                    V::Unknown(String::new())
+                };
                 match f {
                     V::Obj(Known::Require(base)) => {
                         self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span)
@@ -977,7 +1010,12 @@ impl Visit for Collector<'_> {
     }
 
     fn visit_new_expr(&mut self, n: &NewExpr) {
-        if let V::Obj(Known::WorkerCtor) = self.eval().eval_one(&n.callee) {
+        let ctor = if self.may_be_known(&n.callee) {
+            self.eval().eval_one(&n.callee)
+        } else {
+            V::Unknown(String::new())
+        };
+        if let V::Obj(Known::WorkerCtor) = ctor {
             if let Some(arg) = n.args.as_ref().and_then(|a| a.first()) {
                 let span = arg.expr.span();
                 let dir = self.dir.to_path_buf();
@@ -996,7 +1034,7 @@ impl Visit for Collector<'_> {
                 }
             }
         }
-        if let V::Obj(Known::UrlCtor) = self.eval().eval_one(&n.callee) {
+        if let V::Obj(Known::UrlCtor) = ctor {
             if n.args.as_ref().is_some_and(|a| a.len() >= 2) {
                 let values = self.eval().eval(&Expr::New(n.clone()));
                 let span = n
