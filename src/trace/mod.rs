@@ -4,6 +4,19 @@
 //! bounded evaluator turns arguments into specifiers, paths or globs (`eval.rs`), and
 //! `oxc_resolver` resolves them with Node's conditions (`resolve.rs`). Symlinks passed through
 //! are recorded (`fsx.rs`) so that a copy can recreate them. Problems are data, never panics.
+//!
+//! Edges: static `import`/`export … from` (not `import type`/`export type`), `import()`,
+//! `import.meta.resolve`, `module.register`, the free `require`/`module.require`/
+//! `require.resolve` (with literal `paths`), `createRequire(import.meta.url | __filename | path)`
+//! functions, `import x = require()`, `new URL('./x', import.meta.url)` (module or asset by
+//! extension), `new Worker(file)`, `fs.*`/fs-extra reads (assets; a directory gives its files),
+//! `bindings`/`node-gyp-build` (the package's `.node` files), partially static strings (globs),
+//! every arm of conditionals. Fully dynamic edges are `Dynamic` problems with file:line:col.
+//!
+//! Conditions come from the request (import vs require), never from the importing file; each
+//! request is resolved with and without `module-sync` and both targets are kept (catch-all).
+//! Deliberately not copied: the legacy `main`/file fallbacks nft adds next to `exports` (no
+//! supported Node reads them), `browser` fields, `.d.ts`/`.map` glob matches.
 
 mod edges;
 mod eval;
@@ -179,7 +192,9 @@ impl Tracer {
         sorted_entries.sort();
         sorted_entries.dedup();
         for entry in sorted_entries {
-            let entry = fsx::normalize(entry);
+            // Entries should be absolute; a relative one is taken from the current directory.
+            let entry =
+                fsx::normalize(&std::path::absolute(entry).unwrap_or_else(|_| entry.to_path_buf()));
             if !entry.is_file() {
                 state.problems.insert(EdgeProblem {
                     kind: EdgeProblemKind::EntryMissing,
