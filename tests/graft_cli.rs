@@ -965,3 +965,36 @@ fn a_file_url_value_becomes_a_relative_path() {
         .contains("\"cacheHandler\":\"../cache-handler.js\""));
     assert_second_run_writes_nothing(&s, &[]);
 }
+
+#[test]
+fn relocated_commonjs_keeps_its_module_kind_in_an_esm_app() {
+    let s = Scratch::new(V15_5);
+    for rel in ["package.json", ".next/standalone/package.json"] {
+        let mut pj: Value = serde_json::from_str(&s.read(rel)).unwrap();
+        pj["type"] = Value::from("module");
+        s.write(rel, &serde_json::to_string_pretty(&pj).unwrap());
+    }
+    let shared = write_outside_handlers(s.root(), "shared");
+    repoint_isr(&s, "../../shared/isr.js", "../../shared/isr.js");
+    let r = run(&s.app(), &["-v"]);
+    assert_code(&r, 0);
+    let outside = s.standalone().join(".next-graft/outside");
+    let boundary: Value =
+        serde_json::from_str(&fs::read_to_string(outside.join("package.json")).unwrap()).unwrap();
+    assert!(boundary.get("type").is_none(), "{boundary}");
+    assert!(!shared.join("package.json").exists());
+    // Node loads the relocated CommonJS handler from inside the ESM app's tree.
+    if let Ok(out) = Command::new("node")
+        .arg("-e")
+        .arg("const C = require(process.argv[1]); new C({}).get('k').then(() => console.log('ok'))")
+        .arg(outside.join("isr.js"))
+        .output()
+    {
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_second_run_writes_nothing(&s, &[]);
+}

@@ -113,6 +113,15 @@ fn stage_all(
                 )?;
                 (Staged::File(temp), "copied")
             }
+            Action::WriteFile { contents, .. } => {
+                ensure_dir(allowed, target.parent().unwrap_or(allowed), created)?;
+                let temp = stage_file(
+                    &target,
+                    |f| f.write_all(contents.as_bytes()),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o644),
+                )?;
+                (Staged::File(temp), "copied")
+            }
             Action::CreateSymlink {
                 path,
                 target: link_target,

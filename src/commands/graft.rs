@@ -103,7 +103,7 @@ fn counts(plan: &Plan, applied: Option<&Applied>) -> Counts {
     };
     for action in &plan.actions {
         match action {
-            Action::CopyFile { .. } => c.copied += 1,
+            Action::CopyFile { .. } | Action::WriteFile { .. } => c.copied += 1,
             Action::CreateSymlink { .. } => c.linked += 1,
             Action::RewriteConfig { edits, .. } => {
                 c.rewritten += 1;
@@ -144,6 +144,7 @@ fn describe_action(action: &Action, layout: &Layout) -> String {
             p(from),
             p(to)
         ),
+        Action::WriteFile { to, .. } => format!("write {}", p(to)),
         Action::CreateSymlink { path, target } => {
             format!("link {} -> {}", p(path), target.display())
         }

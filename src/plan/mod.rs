@@ -31,6 +31,10 @@ use std::path::{Path, PathBuf};
 /// The folder, inside the server dir, that receives files from outside the tracing root.
 pub const OUTSIDE_DIR: &str = ".next-graft/outside";
 
+/// The `package.json` written at the root of the relocated folder when the sources had none
+/// there: no `"type"`, exactly like having no package.json at all.
+pub const OUTSIDE_PACKAGE_JSON: &str = "{\n  \"private\": true,\n  \"description\": \"Files relocated by next-graft from outside the tracing root (no \\\"type\\\": the app's does not apply to them)\"\n}\n";
+
 /// `--handler KIND=PATH`: inject or override a handler.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HandlerOverride {
@@ -124,6 +128,9 @@ pub enum Action {
         /// `true` when `to` exists with other content.
         replaces: bool,
     },
+    /// Write a file that has no source: the `package.json` at the root of the relocated
+    /// folder, so that the app's `"type"` does not apply to relocated files that had none.
+    WriteFile { to: PathBuf, contents: String },
     /// Create (or retarget) a symlink at `path` pointing to the relative `target`.
     CreateSymlink { path: PathBuf, target: PathBuf },
     /// Rewrite values of one copy of the serialized config.
@@ -138,7 +145,7 @@ impl Action {
     /// The file this action writes.
     pub fn destination(&self) -> &Path {
         match self {
-            Action::CopyFile { to, .. } => to,
+            Action::CopyFile { to, .. } | Action::WriteFile { to, .. } => to,
             Action::CreateSymlink { path, .. } => path,
             Action::RewriteConfig { file, .. } => file,
         }
@@ -311,16 +318,12 @@ pub fn plan(
         });
     }
     for o in overrides {
-        let mut key = key_for_kind(&o.kind, version_facts, Some(&auth.config))?;
-        let mut recorded_key = None;
-        if key == LEGACY_KEY && version_facts.is_some_and(|f| f.has(Fact::LegacyKeyIgnored)) {
-            key = "cacheHandler".into();
-            recorded_key = Some(LEGACY_KEY.to_string());
-        }
+        // Never the ignored legacy key: `key_for_kind` names the key this version reads.
+        let key = key_for_kind(&o.kind, version_facts, Some(&auth.config))?;
         handlers.retain(|h| h.key != key);
         handlers.push(Handler {
             key,
-            recorded_key,
+            recorded_key: None,
             active: true,
             injected: true,
             source: Some(o.path.clone()),
@@ -448,6 +451,35 @@ pub fn plan(
     }
     if relocated {
         let base = placement.outside_base.as_deref().unwrap_or(Path::new("/"));
+        // Relocated `.js` files must keep the module kind they had: without a package.json of
+        // their own at the base, the app's (`"type": "module"`?) would apply to them.
+        let base_pjson = base.join("package.json");
+        if !closures
+            .iter()
+            .any(|(_, _, c)| c.files.contains_key(&base_pjson))
+        {
+            let to = ctx.outside_dir.join("package.json");
+            let current = fs::symlink_metadata(&to).ok();
+            let same = fs::read(&to).ok().as_deref() == Some(OUTSIDE_PACKAGE_JSON.as_bytes());
+            if current.as_ref().is_some_and(|m| !m.is_file()) {
+                out.findings.push(
+                    Finding::warning(
+                        Slug::OutsideTracingRoot,
+                        format!("{} is not a regular file; not replaced", to.display()),
+                    )
+                    .at(Location::file(&to)),
+                );
+            } else if !same {
+                if let Some(link) = ctx.symlink_on_way(&to) {
+                    out.findings.push(symlink_on_way_finding(&to, &link));
+                } else {
+                    out.actions.push(Action::WriteFile {
+                        to,
+                        contents: OUTSIDE_PACKAGE_JSON.to_string(),
+                    });
+                }
+            }
+        }
         out.findings.push(
             Finding::note(
                 Slug::OutsideTracingRoot,
