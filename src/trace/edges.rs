@@ -665,6 +665,50 @@ impl<'a> Collector<'a> {
         false
     }
 
+    /// `{ target }`, `{ targets: [{ target }] }`, `{ pipeline: [...] }` of a pino transport (or,
+    /// for the `pino({ transport })` factory, of its `transport` option): require edges.
+    fn pino_targets(&mut self, arg: Option<&ExprOrSpread>, factory: bool) {
+        fn prop<'e>(o: &'e ObjectLit, key: &str) -> Option<&'e Expr> {
+            o.props.iter().find_map(|p| match p {
+                PropOrSpread::Prop(p) => match &**p {
+                    Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some(key) => {
+                        Some(&*kv.value)
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+        }
+        let Some(Expr::Object(o)) = arg.map(|a| &*a.expr) else {
+            return;
+        };
+        let mut o: &ObjectLit = o;
+        if factory {
+            match prop(o, "transport") {
+                Some(Expr::Object(t)) => o = t,
+                _ => return,
+            }
+        }
+        let mut objects = vec![o];
+        for key in ["targets", "pipeline"] {
+            if let Some(Expr::Array(a)) = prop(o, key) {
+                objects.extend(a.elems.iter().flatten().filter_map(|e| match &*e.expr {
+                    Expr::Object(t) => Some(t),
+                    _ => None,
+                }));
+            }
+        }
+        for t in objects {
+            if let Some(target) = prop(t, "target") {
+                let arg = ExprOrSpread {
+                    spread: None,
+                    expr: Box::new(target.clone()),
+                };
+                self.expr_edge(EdgeKind::Require, Some(&arg), None, target.span());
+            }
+        }
+    }
+
     /// The statically known absolute directories of a `{ paths: [...] }` option.
     fn resolve_paths(&self, opts: Option<&ExprOrSpread>) -> Option<Vec<PathBuf>> {
         let Expr::Object(o) = &*opts?.expr else {
@@ -957,6 +1001,9 @@ impl Visit for Collector<'_> {
                             None => self.expr_edge(EdgeKind::Require, c.args.first(), base, c.span),
                         }
                     }
+                    // pino loads transport targets by name in a worker (nft special case).
+                    V::Obj(Known::PinoTransport) => self.pino_targets(c.args.first(), false),
+                    V::Obj(Known::Pino) => self.pino_targets(c.args.first(), true),
                     V::Obj(Known::ImportMetaResolve) => {
                         self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span)
                     }

@@ -59,6 +59,10 @@ pub(crate) enum Known {
     ProcessCwd,
     Bindings,
     NodeGypBuild,
+    /// `pino` (its default export is the logger factory).
+    Pino,
+    /// `pino.transport({ target })`: `target` is loaded in a worker.
+    PinoTransport,
     WorkerThreads,
     /// `new Worker(file)` of `worker_threads`: `file` is loaded as a module.
     WorkerCtor,
@@ -111,6 +115,7 @@ pub(crate) fn module_known(spec: &str) -> Option<Known> {
         "bindings" => Known::Bindings,
         "node-gyp-build" => Known::NodeGypBuild,
         "worker_threads" => Known::WorkerThreads,
+        "pino" => Known::Pino,
         _ => return None,
     })
 }
@@ -498,6 +503,8 @@ impl<'a> Evaluator<'a> {
                 (ImportMeta, "resolve") => V::Obj(ImportMetaResolve),
                 (ImportMeta, "filename") => V::Str(self.file.to_string_lossy().into_owned()),
                 (WorkerThreads, "Worker") => V::Obj(WorkerCtor),
+                (Pino, "transport") => V::Obj(PinoTransport),
+                (Pino, "default" | "pino") => V::Obj(Pino),
                 (WorkerThreads, "default") => V::Obj(WorkerThreads),
                 (Process, "env") => V::Obj(ProcessEnv),
                 (Process, "cwd") => V::Obj(ProcessCwd),

@@ -1306,3 +1306,34 @@ fn yarn_pnp_is_explained() {
         c.problems[0].detail
     );
 }
+
+#[test]
+fn pino_transport_targets_are_required() {
+    let t = Tree::new(&[
+        (
+            "h.js",
+            "const pino = require('pino');\nconst t = pino.transport({ targets: [{ target: 'pino-pretty' }, { target: './my-transport.js' }] });\nconst log = pino({ transport: { target: 'pino/file' } });\n",
+        ),
+        ("my-transport.js", ""),
+        ("node_modules/pino/package.json", r#"{"name":"pino","main":"pino.js","exports":{".":"./pino.js","./file":"./file.js"}}"#),
+        ("node_modules/pino/pino.js", ""),
+        ("node_modules/pino/file.js", ""),
+        ("node_modules/pino-pretty/package.json", r#"{"name":"pino-pretty","main":"index.js"}"#),
+        ("node_modules/pino-pretty/index.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.files(&c),
+        [
+            "h.js",
+            "my-transport.js",
+            // Paths sort by component: `pino/…` before `pino-pretty/…`.
+            "node_modules/pino/file.js",
+            "node_modules/pino/package.json",
+            "node_modules/pino/pino.js",
+            "node_modules/pino-pretty/index.js",
+            "node_modules/pino-pretty/package.json",
+        ]
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+}
