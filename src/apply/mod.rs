@@ -448,6 +448,30 @@ mod tests {
     }
 
     #[test]
+    fn js_twin_splice_changes_only_the_value() {
+        let fixture = fixtures()
+            .into_iter()
+            .find(|f| f.to_string_lossy().contains("16.4"))
+            .unwrap();
+        let path = fixture.join(".next/required-server-files.js");
+        let text = fs::read_to_string(&path).unwrap();
+        let edits = [ConfigEdit {
+            path: key_path("cacheHandlers.default"),
+            value: Some(json!("../elsewhere.mjs")),
+            reason: EditReason::HandlerPath,
+        }];
+        let out = render_config(CopyKind::ProjectJs, &path, &text, &edits).unwrap();
+        assert_eq!(
+            out,
+            text.replace(
+                "\"default\": \"../use-cache-handler.mjs\"",
+                "\"default\": \"../elsewhere.mjs\""
+            )
+        );
+        assert_ne!(out, text);
+    }
+
+    #[test]
     fn refuses_destinations_outside_the_dist_dir() {
         let dir = tempfile::tempdir().unwrap();
         let allowed = dir.path().join(".next");

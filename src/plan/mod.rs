@@ -974,6 +974,52 @@ mod tests {
         assert!(HandlerOverride::parse(&format!("isr={}", dir.path().display())).is_err());
     }
 
+    fn fixture_plan(name: &str) -> Plan {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        let layout = crate::layout::discover(&dir, None).unwrap();
+        let recorded = crate::manifest::read(&layout).unwrap();
+        plan(&layout, &recorded, &[]).unwrap()
+    }
+
+    /// Planning reads only: run on the fixtures in place.
+    #[test]
+    fn healthy_fixtures_plan_nothing() {
+        for name in [
+            "next-14.2.35-v14-isr",
+            "next-15.5.29-v15-5",
+            "next-16.4.6-v16-4",
+        ] {
+            let p = fixture_plan(name);
+            assert!(p.is_empty(), "{name}: {:?}", p.actions);
+        }
+    }
+
+    #[test]
+    fn preload_fixture_plans_the_patch_in_both_standalone_copies() {
+        let p = fixture_plan("next-15.1.12-v15-1-preload");
+        let kinds: Vec<CopyKind> = p
+            .actions
+            .iter()
+            .map(|a| match a {
+                Action::RewriteConfig { kind, edits, .. } => {
+                    assert_eq!(
+                        edits,
+                        &[ConfigEdit {
+                            path: key_path("experimental.preloadEntriesOnStart"),
+                            value: Some(Value::Bool(false)),
+                            reason: EditReason::PreloadBug,
+                        }]
+                    );
+                    *kind
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(kinds, [CopyKind::ServerJs, CopyKind::StandaloneJson]);
+    }
+
     #[test]
     fn file_urls_are_decoded() {
         assert_eq!(percent_decode("/a%20b/c%2Fd.js"), "/a b/c/d.js");
