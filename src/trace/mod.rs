@@ -184,6 +184,7 @@ impl Tracer {
 
     /// Trace the closure of `entries` (absolute file paths). Never panics; problems are data.
     pub fn trace(&self, entries: &[PathBuf]) -> Closure {
+        self.resolvers.clear_cache();
         let fsx = Fsx::default();
         let mut state = State::default();
         let mut queue: Vec<PathBuf> = Vec::new();

@@ -77,6 +77,12 @@ impl Resolvers {
         }
     }
 
+    /// Forget cached file-system facts (shared by all four resolvers): a trace must see the tree
+    /// as it is now, e.g. after files were copied into a standalone folder.
+    pub(crate) fn clear_cache(&self) {
+        self.esm.clear_cache();
+    }
+
     /// Resolve `spec` from directory `dir` as an ESM (`import`) or CJS (`require`) request.
     pub(crate) fn resolve(&self, dir: &Path, spec: &str, esm: bool) -> ResolveOutcome {
         let (with_sync, plain) = if esm {

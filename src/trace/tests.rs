@@ -1337,3 +1337,15 @@ fn pino_transport_targets_are_required() {
     );
     assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
+
+#[test]
+fn a_tracer_sees_files_written_after_a_previous_trace() {
+    let t = Tree::new(&[("h.js", "require('./later.js');")]);
+    let tracer = Tracer::new(TraceOptions::default());
+    let c = tracer.trace(&[t.p("h.js")]);
+    assert_eq!(c.problems.len(), 1);
+    t.write("later.js", "");
+    let c = tracer.trace(&[t.p("h.js")]);
+    assert_eq!(t.files(&c), ["h.js", "later.js"]);
+    assert!(c.problems.is_empty());
+}
