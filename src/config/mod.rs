@@ -8,6 +8,7 @@
 //! [`findings::config_findings`] for the findings that need the config.
 
 pub mod discovery;
+pub mod explain;
 pub mod findings;
 
 use std::fs;
