@@ -121,18 +121,24 @@ fn sweep_stale() {
     let Ok(entries) = fs::read_dir(&work) else {
         return;
     };
-    let mut keep = Vec::new();
+    // Kept by name: the pointer may spell the work dir another way (a symlinked target dir).
+    let mut keep: Vec<String> = Vec::new();
     let mut candidates = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".build") {
-            if let Some((_, dir)) = fs::read_to_string(&path).ok().and_then(|s| {
-                s.split_once('\n')
-                    .map(|(k, d)| (k.to_string(), d.trim().to_string()))
+            if let Some(dir) = fs::read_to_string(&path).ok().and_then(|s| {
+                let (_, d) = s.split_once('\n')?;
+                Some(
+                    Path::new(d.trim())
+                        .file_name()?
+                        .to_string_lossy()
+                        .into_owned(),
+                )
             }) {
-                keep.push(PathBuf::from(&dir));
-                keep.push(away_path(Path::new(&dir)));
+                keep.push(format!("{dir}.away"));
+                keep.push(dir);
             }
             continue;
         }
@@ -145,10 +151,10 @@ fn sweep_stale() {
         let (Ok(_), Ok(pid)) = (n.parse::<u32>(), pid.parse::<u32>()) else {
             continue;
         };
-        candidates.push((path, pid));
+        candidates.push((path, name, pid));
     }
-    for (path, pid) in candidates {
-        if keep.contains(&path) || pid == std::process::id() || process_alive(pid) {
+    for (path, name, pid) in candidates {
+        if keep.contains(&name) || pid == std::process::id() || process_alive(pid) {
             continue;
         }
         let _ = fs::remove_dir_all(&path);
@@ -729,7 +735,8 @@ pub fn check(project: &Path) -> CheckRun {
         .arg("check")
         .arg("--project")
         .arg(project)
-        .args(["--format", "json", "--color", "never"])
+        .args(["--format", "json"])
+        // JSON has no colour, but a diagnostic on stderr might.
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
