@@ -998,3 +998,101 @@ fn relocated_commonjs_keeps_its_module_kind_in_an_esm_app() {
     }
     assert_second_run_writes_nothing(&s, &[]);
 }
+
+const USE_CACHE_15: &str = r#"export default {
+  async get(cacheKey, softTags) { return undefined; },
+  async set(cacheKey, pendingEntry) { await pendingEntry; },
+  async refreshTags() {},
+  async getExpiration(...tags) { return 0; },
+  async expireTags(...tags) {},
+};
+"#;
+
+/// The 15.5 fixture turned into a monorepo: `<tmp>/repo/apps/web` (tracing root `<tmp>/repo`,
+/// `relativeAppDir` = `apps/web`), as `next build` lays it out.
+#[test]
+fn monorepo_layout_places_files_relative_to_the_tracing_root() {
+    let s = Scratch::new(V15_5);
+    let repo = s.root().join("repo");
+    let web = repo.join("apps/web");
+    fs::create_dir_all(repo.join("apps")).unwrap();
+    fs::rename(s.app(), &web).unwrap();
+    let standalone = web.join(".next/standalone");
+    let server_dir = standalone.join("apps/web");
+    fs::create_dir_all(&server_dir).unwrap();
+    for entry in fs::read_dir(&standalone).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "apps" {
+            fs::rename(entry.path(), server_dir.join(entry.file_name())).unwrap();
+        }
+    }
+    for manifest in [
+        web.join(".next/required-server-files.json"),
+        server_dir.join(".next/required-server-files.json"),
+    ] {
+        let text = fs::read_to_string(&manifest).unwrap();
+        let text = text.replace(
+            "\"relativeAppDir\": \"\"",
+            "\"relativeAppDir\": \"apps/web\"",
+        );
+        fs::write(&manifest, text).unwrap();
+    }
+    assert_code(&run(&web, &["check"]), 0);
+
+    // A workspace package (inside the root) and a platform folder (outside it).
+    let cache = repo.join("packages/cache");
+    fs::create_dir_all(&cache).unwrap();
+    fs::write(cache.join("handler.js"), ISR_HANDLER).unwrap();
+    fs::write(cache.join("helper.js"), "exports.note = (x) => x;\n").unwrap();
+    fs::write(
+        cache.join("package.json"),
+        r#"{"name":"cache","type":"commonjs"}"#,
+    )
+    .unwrap();
+    let tiny = repo.join("node_modules/tiny");
+    fs::create_dir_all(&tiny).unwrap();
+    fs::write(
+        tiny.join("package.json"),
+        r#"{"name":"tiny","main":"main.js"}"#,
+    )
+    .unwrap();
+    fs::write(tiny.join("main.js"), "module.exports = String;\n").unwrap();
+    let platform = s.root().join("platform");
+    fs::create_dir_all(&platform).unwrap();
+    fs::write(platform.join("remote.mjs"), USE_CACHE_15).unwrap();
+    fs::remove_file(server_dir.join("use-cache-handler.mjs")).unwrap();
+
+    let isr = format!("isr={}", cache.join("handler.js").display());
+    let remote = format!("remote={}", platform.join("remote.mjs").display());
+    let r = run(&web, &["--handler", &isr, "--handler", &remote, "-v"]);
+    assert_code(&r, 0);
+    for f in [
+        "packages/cache/handler.js",
+        "packages/cache/helper.js",
+        "packages/cache/package.json",
+        "node_modules/tiny/main.js",
+        "node_modules/tiny/package.json",
+        "apps/web/use-cache-handler.mjs",
+        "apps/web/.next-graft/outside/remote.mjs",
+    ] {
+        assert!(standalone.join(f).is_file(), "{f} missing:\n{}", r.stdout);
+    }
+    let server = fs::read_to_string(server_dir.join("server.js")).unwrap();
+    assert!(
+        server.contains("\"cacheHandler\":\"../../../packages/cache/handler.js\""),
+        "{server}"
+    );
+    assert!(server.contains("\"remote\":\"../.next-graft/outside/remote.mjs\""));
+    assert!(server.contains("\"default\":\"../use-cache-handler.mjs\""));
+    assert_code(&run(&web, &["check"]), 0);
+
+    let before = snapshot(s.root());
+    let again = run(&web, &["--handler", &isr, "--handler", &remote]);
+    assert_code(&again, 0);
+    assert!(
+        again.stdout.contains("graft: nothing to do"),
+        "{}",
+        again.stdout
+    );
+    assert_same_tree(&before, &snapshot(s.root()));
+}
