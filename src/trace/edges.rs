@@ -122,6 +122,8 @@ pub(crate) struct Edge {
     pub specifier: String,
     /// Inside a `try` block or an `import().catch()`: a failure is probably handled.
     pub optional: bool,
+    /// The import carries `with { type: 'json' }` (required by Node to import JSON from ESM).
+    pub json_type: bool,
 }
 
 pub(crate) struct FileCtx<'a> {
@@ -250,6 +252,7 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
         scopes: Vec::new(),
         nesting: 0,
         try_depth: 0,
+        json_attr: false,
         out: Parsed::default(),
     };
     program.visit_with(&mut c);
@@ -295,6 +298,8 @@ struct Collector<'a> {
     scopes: Vec<Scope>,
     nesting: usize,
     try_depth: usize,
+    /// Set while pushing the edges of an import that has `with { type: 'json' }`.
+    json_attr: bool,
     out: Parsed,
 }
 
@@ -329,6 +334,22 @@ fn is_fs_read(name: &str) -> bool {
             | "cp"
             | "cpSync"
     )
+}
+
+/// `{ type: 'json' }` import attributes.
+fn json_type(with: Option<&ObjectLit>) -> bool {
+    with.is_some_and(|o| {
+        o.props.iter().any(|p| match p {
+            PropOrSpread::Prop(p) => match &**p {
+                Prop::KeyValue(kv) => {
+                    prop_name(&kv.key).as_deref() == Some("type")
+                        && matches!(&*kv.value, Expr::Lit(Lit::Str(s)) if str_value(s) == "json")
+                }
+                _ => false,
+            },
+            _ => false,
+        })
+    })
 }
 
 /// Every name a pattern binds.
@@ -534,12 +555,19 @@ impl<'a> Collector<'a> {
             column,
             specifier,
             optional: self.try_depth > 0,
+            json_type: self.json_attr,
         });
     }
 
     fn static_edge(&mut self, kind: EdgeKind, src: &Str) {
         let spec = str_value(src);
         self.push(kind, Target::Spec(spec.clone()), self.dir, src.span, spec);
+    }
+
+    fn import_edge(&mut self, src: &Str, with: Option<&ObjectLit>) {
+        self.json_attr = json_type(with);
+        self.static_edge(EdgeKind::Import, src);
+        self.json_attr = false;
     }
 
     /// An edge whose argument is an expression: evaluate it, one edge per possible value.
@@ -924,17 +952,18 @@ impl Visit for Collector<'_> {
             // NOT: Node's type stripping keeps it as `import {} from 'x'` (the
             // verbatimModuleSyntax rule), which still loads `x`, so it stays an edge.
             ModuleDecl::Import(i) if !i.type_only => {
-                self.static_edge(EdgeKind::Import, &i.src);
+                self.import_edge(&i.src, i.with.as_deref());
             }
             ModuleDecl::ExportNamed(NamedExport {
                 src: Some(src),
                 type_only: false,
+                with,
                 ..
             }) => {
-                self.static_edge(EdgeKind::Import, src);
+                self.import_edge(src, with.as_deref());
             }
             ModuleDecl::ExportAll(a) if !a.type_only => {
-                self.static_edge(EdgeKind::Import, &a.src);
+                self.import_edge(&a.src, a.with.as_deref());
             }
             // `import x = require('y')`: a CommonJS require (not erasable: Node's type stripping
             // rejects it, but the dependency is real once compiled).
@@ -974,7 +1003,24 @@ impl Visit for Collector<'_> {
             return;
         }
         match &c.callee {
-            Callee::Import(_) => self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span),
+            Callee::Import(_) => {
+                // import(x, { with: { type: 'json' } })
+                self.json_attr = match c.args.get(1).map(|a| &*a.expr) {
+                    Some(Expr::Object(o)) => o.props.iter().any(|p| match p {
+                        PropOrSpread::Prop(p) => match &**p {
+                            Prop::KeyValue(kv) => {
+                                matches!(prop_name(&kv.key).as_deref(), Some("with" | "assert"))
+                                    && matches!(&*kv.value, Expr::Object(w) if json_type(Some(w)))
+                            }
+                            _ => false,
+                        },
+                        _ => false,
+                    }),
+                    _ => false,
+                };
+                self.expr_edge(EdgeKind::Import, c.args.first(), None, c.span);
+                self.json_attr = false;
+            }
             Callee::Expr(callee) => {
                 let f = if self.may_be_known(callee) {
                     self.eval().eval_one(callee)

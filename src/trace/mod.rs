@@ -101,6 +101,9 @@ pub enum EdgeProblemKind {
     /// Warning: a `.node` addon that is not a Linux (ELF) binary: built on macOS/Windows, it will
     /// not load in a Linux container image. `target` is the addon.
     ForeignNative,
+    /// An ESM import of a `.json` file without `with { type: 'json' }`: Node refuses it
+    /// (`ERR_IMPORT_ATTRIBUTE_MISSING`). `target` is the JSON file.
+    JsonWithoutType,
 }
 
 /// One problem, located in the importing file.
@@ -554,6 +557,19 @@ impl Tracer {
                         )
                     });
                 }
+                Reason::Dependency
+            }
+            "json" if edge.kind == EdgeKind::Import && !edge.json_type && via != Via::Glob => {
+                out.problems.push(EdgeProblem {
+                    target: Some(real.clone()),
+                    ..problem(
+                        EdgeProblemKind::JsonWithoutType,
+                        from,
+                        (edge.line, edge.column),
+                        &edge.specifier,
+                        "Node imports JSON from ESM only with `with { type: 'json' }`".into(),
+                    )
+                });
                 Reason::Dependency
             }
             _ if via == Via::Glob => Reason::Glob,

@@ -1349,3 +1349,30 @@ fn a_tracer_sees_files_written_after_a_previous_trace() {
     assert_eq!(t.files(&c), ["h.js", "later.js"]);
     assert!(c.problems.is_empty());
 }
+
+#[test]
+fn json_import_without_type_attribute_is_flagged() {
+    let t = Tree::new(&[
+        (
+            "h.mjs",
+            "import a from './a.json' with { type: 'json' };\nimport b from './b.json';\nconst c = await import('./c.json', { with: { type: 'json' } });\nconst d = await import('./d.json');\n",
+        ),
+        ("a.json", "{}"),
+        ("b.json", "{}"),
+        ("c.json", "{}"),
+        ("d.json", "{}"),
+        ("r.cjs", "require('./a.json');"),
+    ]);
+    let c = t.trace(&["h.mjs", "r.cjs"]);
+    assert_eq!(
+        t.files(&c),
+        ["a.json", "b.json", "c.json", "d.json", "h.mjs", "r.cjs"]
+    );
+    assert_eq!(
+        t.problems(&c),
+        [
+            "json-without-type h.mjs:2:15 ./b.json",
+            "json-without-type h.mjs:4:24 ./d.json"
+        ]
+    );
+}
