@@ -267,6 +267,34 @@ fn and_all(items: Vec<Cond>) -> Cond {
         }
         out.push(c);
     }
+    // Unit resolution: in `a and (not a or b)`, `not a` is false.
+    let lits: Vec<Cond> = out
+        .iter()
+        .filter(|c| matches!(c, Cond::Lit { .. }))
+        .cloned()
+        .collect();
+    if !lits.is_empty() {
+        let mut changed = false;
+        for c in out.iter_mut() {
+            if let Cond::Or { any } = c {
+                let before = any.len();
+                any.retain(|d| !lits.iter().any(|l| contradicts(l, d)));
+                if any.len() != before {
+                    changed = true;
+                    *c = match any.len() {
+                        0 => Cond::False,
+                        1 => any.pop().unwrap_or(Cond::False),
+                        _ => Cond::Or {
+                            any: std::mem::take(any),
+                        },
+                    };
+                }
+            }
+        }
+        if changed {
+            return and_all(out);
+        }
+    }
     // Absorption: `a and (a or b)` = `a`; implied literals (`X === 'v'` implies `X is set`,
     // `X !== 'w'`, `X is defined`) are dropped.
     let snapshot = out.clone();
@@ -297,16 +325,27 @@ fn or_all(items: Vec<Cond>) -> Cond {
         if out.contains(&c) {
             continue;
         }
-        if out.iter().any(|o| contradicts(o, &c)) {
+        if out.iter().any(|o| complementary(o, &c)) {
             return Cond::True;
         }
         out.push(c);
     }
-    // Absorption: `a or (a and b)` = `a`.
+    // Absorption: `a or (a and b)` = `a`, also when `a` is itself a conjunction.
+    let parts = |c: &Cond| -> Vec<Cond> {
+        match c {
+            Cond::And { all } => all.clone(),
+            other => vec![other.clone()],
+        }
+    };
     let snapshot = out.clone();
-    out.retain(|c| match c {
-        Cond::And { all } => !all.iter().any(|x| snapshot.contains(x)),
-        _ => true,
+    out.retain(|c| {
+        let mine = parts(c);
+        !snapshot.iter().any(|o| {
+            o != c && {
+                let theirs = parts(o);
+                theirs.len() < mine.len() && theirs.iter().all(|t| mine.contains(t))
+            }
+        })
     });
     // `(a and b) or (a and not b)` = `a`: merge pairs that differ in one literal's polarity.
     if let Some(merged) = merge_complementary(&out) {
@@ -338,7 +377,7 @@ fn merge_complementary(items: &[Cond]) -> Option<Cond> {
             }
             let only_a: Vec<&Cond> = a.iter().filter(|x| !b.contains(x)).collect();
             let only_b: Vec<&Cond> = b.iter().filter(|x| !a.contains(x)).collect();
-            if only_a.len() == 1 && only_b.len() == 1 && contradicts(only_a[0], only_b[0]) {
+            if only_a.len() == 1 && only_b.len() == 1 && complementary(only_a[0], only_b[0]) {
                 let common: Vec<Cond> = a.iter().filter(|x| b.contains(x)).cloned().collect();
                 let mut rest: Vec<Cond> = items
                     .iter()
@@ -352,6 +391,29 @@ fn merge_complementary(items: &[Cond]) -> Option<Cond> {
         }
     }
     None
+}
+
+/// `a` is exactly the negation of `b` (so `a or b` is always true).
+fn complementary(a: &Cond, b: &Cond) -> bool {
+    match (a, b) {
+        (
+            Cond::Lit {
+                atom: x,
+                negated: nx,
+            },
+            Cond::Lit {
+                atom: y,
+                negated: ny,
+            },
+        ) => {
+            if x == y {
+                return nx != ny;
+            }
+            // Only two production phases exist.
+            matches!((x, y), (Atom::Phase { phase: p }, Atom::Phase { phase: q }) if !nx && !ny && p != q)
+        }
+        _ => false,
+    }
 }
 
 /// `a` implies `b` (for literals about the same variable).
@@ -491,5 +553,14 @@ mod tests {
         );
         assert!(build.and(&build.not()).is_false());
         assert_eq!(a.and(&b).not().text(), "A is not set or B is not set");
+        let eq = |v: &str| {
+            Cond::atom(Atom::EnvEquals {
+                var: "T".into(),
+                value: v.into(),
+            })
+        };
+        // Mutually exclusive is not exhaustive.
+        assert!(eq("a").and(&eq("b")).is_false());
+        assert_eq!(eq("a").or(&eq("b")).text(), "T === 'a' or T === 'b'");
     }
 }

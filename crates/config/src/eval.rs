@@ -1904,9 +1904,7 @@ impl<'a, 'c> Interp<'a, 'c> {
                 }
             }
             Stmt::Empty(_) | Stmt::Debugger(_) => {}
-            Stmt::Switch(_) => self
-                .notes
-                .push("a `switch` statement was not evaluated".into()),
+            Stmt::Switch(sw) => self.exec_switch(sw, scope, pc, flow),
             Stmt::For(_) | Stmt::ForIn(_) | Stmt::ForOf(_) | Stmt::While(_) | Stmt::DoWhile(_) => {
                 self.notes.push("a loop was not evaluated".into())
             }
@@ -1914,6 +1912,64 @@ impl<'a, 'c> Interp<'a, 'c> {
         }
         self.pc = pc.clone();
         self.depth -= 1;
+    }
+
+    /// `switch`: each case is entered when its test is the first to equal the discriminant
+    /// (`default` when none does) and runs, falling through, until a top-level `break`.
+    fn exec_switch(
+        &mut self,
+        sw: &'a SwitchStmt,
+        scope: &ScopeRef<'a>,
+        pc: &Cond,
+        flow: &mut Flow<'a>,
+    ) {
+        let span = self.sp(sw.span);
+        let disc = self.eval(&sw.discriminant, scope);
+        let mut prior = Cond::False;
+        let mut entries: Vec<Cond> = Vec::with_capacity(sw.cases.len());
+        let mut default_idx = None;
+        for (i, case) in sw.cases.iter().enumerate() {
+            match &case.test {
+                Some(t) => {
+                    let tv = self.eval(t, scope);
+                    let mut eq = Cond::False;
+                    for a in &disc {
+                        for b in &tv {
+                            let e = self.strict_eq(&a.val, &b.val, false, span);
+                            eq = eq.or(&a.cond.and(&b.cond).and(&e));
+                        }
+                    }
+                    entries.push(eq.and(&prior.not()));
+                    prior = prior.or(&eq);
+                }
+                None => {
+                    default_idx = Some(i);
+                    entries.push(Cond::False);
+                }
+            }
+        }
+        if let Some(d) = default_idx {
+            entries[d] = prior.not();
+        }
+        let inner = Scope::new(Some(scope.clone()));
+        for (i, entry) in entries.iter().enumerate() {
+            let c = pc.and(entry);
+            if c.is_false() {
+                continue;
+            }
+            'cases: for case in &sw.cases[i..] {
+                for st in &case.cons {
+                    if matches!(st, Stmt::Break(b) if b.label.is_none()) {
+                        break 'cases;
+                    }
+                    let live = c.and(&flow.returned.not());
+                    if live.is_false() {
+                        break 'cases;
+                    }
+                    self.exec_stmt(st, &inner, &live, flow);
+                }
+            }
+        }
     }
 
     fn exec_decl(&mut self, d: &'a Decl, scope: &ScopeRef<'a>) {
