@@ -1376,3 +1376,15 @@ fn json_import_without_type_attribute_is_flagged() {
         ]
     );
 }
+
+#[test]
+fn closure_serializes_with_kebab_case_names() {
+    let t = Tree::new(&[("package.json", "{}"), ("h.js", "require('nope');")]);
+    let c = t.trace(&["h.js"]);
+    let v = serde_json::to_value(&c).expect("serialize");
+    let pj = t.p("package.json").display().to_string();
+    assert_eq!(v["files"][&pj]["reason"], "package-json");
+    assert_eq!(v["problems"][0]["kind"], "unresolvable");
+    assert_eq!(v["problems"][0]["line"], 1);
+    assert_eq!(v["problems"][0]["optional"], false);
+}
