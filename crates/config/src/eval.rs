@@ -1223,7 +1223,10 @@ impl<'a, 'c> Interp<'a, 'c> {
                     )
                 }
             }
-            Val::Wrapped { inner, .. } => {
+            Val::Wrapped { inner, via } => {
+                if inner.is_empty() {
+                    return self.unknown(format!("`{key}` of the result of `{via}`"), span);
+                }
                 let inner = (**inner).clone();
                 self.get_member(inner, Some(key.to_string()), span)
             }
@@ -1640,8 +1643,9 @@ impl<'a, 'c> Interp<'a, 'c> {
                     returns: Vec::new(),
                     returned: Cond::False,
                 };
-                self.exec_stmts(stmts, &scope, &Cond::True, &mut flow);
-                let fall = flow.returned.not();
+                // The body runs under the caller's condition: its mutations are conditional too.
+                self.exec_stmts(stmts, &scope, &saved_pc, &mut flow);
+                let fall = saved_pc.and(&flow.returned.not());
                 let mut out = flow.returns;
                 if !fall.is_false() {
                     out.push(Alt {
@@ -1728,10 +1732,18 @@ impl<'a, 'c> Interp<'a, 'c> {
         let mut out = Vec::new();
         let mut undef = Cond::False;
         for a in v {
-            if matches!(a.val, Val::Undefined) {
-                undef = undef.or(&a.cond);
-            } else {
-                out.push(a);
+            match &a.val {
+                Val::Undefined => undef = undef.or(&a.cond),
+                // `const { X = 'd' } = process.env`: the default applies when X is undefined.
+                Val::Env(var) => {
+                    let defined = atom(Atom::EnvDefined { var: var.clone() });
+                    undef = undef.or(&a.cond.and(&defined.not()));
+                    let c = a.cond.and(&defined);
+                    if !c.is_false() {
+                        out.push(Alt { cond: c, ..a });
+                    }
+                }
+                _ => out.push(a),
             }
         }
         if !undef.is_false() {
