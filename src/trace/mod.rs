@@ -135,7 +135,7 @@ pub struct Closure {
     /// Symlinks passed through: link path (absolute, as found) -> target exactly as
     /// `read_link` gives it.
     pub links: BTreeMap<PathBuf, PathBuf>,
-    /// Sorted and deduplicated.
+    /// Deduplicated, sorted by file, line, column.
     pub problems: Vec<EdgeProblem>,
 }
 
@@ -696,10 +696,17 @@ impl State {
                 )
             })
             .collect();
+        // Deduplicated by the set; presented in source order (file, line, column), like a compiler.
+        let mut problems: Vec<EdgeProblem> = self.problems.into_iter().collect();
+        problems.sort_by(|a, b| {
+            (&a.from, a.line, a.column, a.kind, &a.specifier)
+                .cmp(&(&b.from, b.line, b.column, b.kind, &b.specifier))
+                .then_with(|| a.cmp(b))
+        });
         Closure {
             files,
             links: self.links,
-            problems: self.problems.into_iter().collect(),
+            problems,
         }
     }
 }

@@ -113,12 +113,30 @@ impl Resolvers {
             // Does CJS-style probing find it? Then it is the classic "works in a bundler, fails in
             // Node" extensionless ESM import.
             if let Ok(r) = self.cjs.resolve(dir, spec) {
-                return ResolveOutcome::EsmExtensionless {
-                    target: r.into_path_buf(),
-                    error,
-                };
+                if needs_probing(spec) {
+                    return ResolveOutcome::EsmExtensionless {
+                        target: r.into_path_buf(),
+                        error,
+                    };
+                }
+                // Not a probing issue: the package only answers `require` conditions.
+                return ResolveOutcome::NotFound(format!(
+                    "{error} (only a require() finds {})",
+                    r.path().display()
+                ));
             }
         }
         ResolveOutcome::NotFound(error)
     }
+}
+
+/// Whether CJS would find `spec` only by probing (extension, `/index`, directory): a relative or
+/// absolute path, or a package subpath, whose last segment has no extension.
+fn needs_probing(spec: &str) -> bool {
+    let path_like = spec.starts_with('.') || spec.starts_with('/');
+    let segments = spec.split('/').count();
+    let package_segments = if spec.starts_with('@') { 2 } else { 1 };
+    let subpath = !path_like && segments > package_segments;
+    let last = spec.rsplit('/').next().unwrap_or("");
+    (path_like || subpath) && (!last.contains('.') || last == "." || last == "..")
 }

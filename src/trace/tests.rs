@@ -1388,3 +1388,30 @@ fn closure_serializes_with_kebab_case_names() {
     assert_eq!(v["problems"][0]["line"], 1);
     assert_eq!(v["problems"][0]["optional"], false);
 }
+
+#[test]
+fn require_only_package_imported_from_esm_is_unresolvable_not_extensionless() {
+    let t = Tree::new(&[
+        ("h.mjs", "import 'req-only';\nimport 'legacy/sub';\n"),
+        (
+            "node_modules/req-only/package.json",
+            r#"{"name":"req-only","exports":{"require":"./x.cjs"}}"#,
+        ),
+        ("node_modules/req-only/x.cjs", ""),
+        ("node_modules/legacy/package.json", r#"{"name":"legacy"}"#),
+        ("node_modules/legacy/sub.js", ""),
+    ]);
+    let c = t.trace(&["h.mjs"]);
+    assert_eq!(
+        t.problems(&c),
+        [
+            "unresolvable h.mjs:1:8 req-only",
+            "esm-extensionless h.mjs:2:8 legacy/sub"
+        ]
+    );
+    assert!(
+        c.problems[0].detail.contains("only a require() finds"),
+        "{}",
+        c.problems[0].detail
+    );
+}
