@@ -261,3 +261,29 @@ fn singular_for_use_cache() {
     );
     assert!(config_findings(&a, None, Some(V16), true).is_empty());
 }
+
+#[test]
+fn inactive_at_build_ignores_branches_that_hold_during_next_build() {
+    // NODE_ENV is 'production' during `next build`: that branch was taken. The development
+    // branch names no handler, so nothing is reported.
+    let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'production' ? require.resolve('./cache-handler.js') : undefined,\n}\n";
+    let (_p, a) = project("next.config.js", src);
+    assert!(config_findings(&a, Some(&[]), Some(V16), false).is_empty());
+    // A development-only handler is not expected in production either.
+    let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'development' ? require.resolve('./cache-handler.js') : undefined,\n}\n";
+    let (_p, a) = project("next.config.js", src);
+    assert!(config_findings(&a, Some(&[]), Some(V16), false).is_empty());
+    // But `NODE_ENV === 'production' && REDIS_URL` depends on REDIS_URL: reported, naming it.
+    let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'production' && process.env.REDIS_URL ? require.resolve('./cache-handler.js') : undefined,\n}\n";
+    let (_p, a) = project("next.config.js", src);
+    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let x = only(&f, Slug::InactiveAtBuild);
+    assert!(
+        x.help
+            .as_deref()
+            .unwrap()
+            .starts_with("set REDIS_URL in the environment"),
+        "{:?}",
+        x.help
+    );
+}

@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{Atom, CandidateValue, ConfigAnalysis, ConfigCandidate, ConfigRef, HandlerKey};
+use super::{
+    Atom, CandidateValue, ConfigAnalysis, ConfigCandidate, ConfigRef, HandlerKey, PhaseKind,
+};
 use crate::findings::{Finding, Slug};
 use crate::layout::normalize;
 use crate::manifest::RecordedHandler;
@@ -312,7 +314,31 @@ fn inactive_at_build(
             if !c.value.names_handler() || matches!(c.value, CandidateValue::Unknown { .. }) {
                 continue;
             }
-            let vars = env_vars(c);
+            // `next build` runs with NODE_ENV=production and phase-production-build: a branch
+            // whose condition holds there was taken, so it is not what went missing.
+            let at_build = cond.expr.eval_with(&|atom| match atom {
+                Atom::EnvEquals { var, value } if var == "NODE_ENV" => Some(value == "production"),
+                Atom::EnvSet { var } | Atom::EnvDefined { var } if var == "NODE_ENV" => Some(true),
+                Atom::Phase { phase } => Some(*phase == PhaseKind::ProductionBuild),
+                _ => None,
+            });
+            if at_build == Some(true) {
+                continue;
+            }
+            // A branch that no production process takes (NODE_ENV === 'development') is meant
+            // for development only.
+            let in_production = cond.expr.eval_with(&|atom| match atom {
+                Atom::EnvEquals { var, value } if var == "NODE_ENV" => Some(value == "production"),
+                Atom::EnvSet { var } | Atom::EnvDefined { var } if var == "NODE_ENV" => Some(true),
+                _ => None,
+            });
+            if in_production == Some(false) {
+                continue;
+            }
+            let vars: Vec<String> = env_vars(c)
+                .into_iter()
+                .filter(|v| v != "NODE_ENV")
+                .collect();
             let phase_only = vars.is_empty()
                 && cond
                     .expr

@@ -7,6 +7,34 @@
 //! `require.resolve` candidates and turns byte offsets into lines.
 //!
 //! Entry point: [`analyze`].
+//!
+//! # Forms evaluated
+//! - exports: `module.exports =` (also `module.exports.x =`), `exports.default =` (transpiled),
+//!   `export default`, `export { x as default }`, `export =`; through `const`/`let`/`var`,
+//!   reassignment, destructuring (with defaults, also of `process.env`), spreads and
+//!   `Object.assign`, member assignments (`config.cacheHandler = …`, `??=`, `||=`, `&&=`);
+//! - wrappers: any call of an imported / required function (`withSentryConfig(config, …)`,
+//!   `withBundleAnalyzer({…})(config)`, chains, `plugins.reduce((acc, p) => p(acc), config)`)
+//!   follows the argument that carries the config; local helper functions are interpreted;
+//! - function configs, sync or `async`, arrow or `function`, called with a symbolic `phase`:
+//!   `if`/`switch`/`?:` on `PHASE_PRODUCTION_BUILD` / `PHASE_PRODUCTION_SERVER` (or the string
+//!   constants) become phase conditions; development/export/test phases are pruned;
+//! - paths: string literals, templates, `+`, `require.resolve(x[, { paths }])`,
+//!   `createRequire(import.meta.url).resolve`, `path.join`/`resolve`/`dirname`/`basename`/
+//!   `normalize` (also `path.posix`, named imports), `__dirname`, `__filename`, `process.cwd()`,
+//!   `import.meta.{dirname,filename,url,resolve}`, `new URL(x, import.meta.url)` with
+//!   `.pathname`/`.href`/`toString()`, `fileURLToPath`, `pathToFileURL`;
+//! - conditions: `?:`, `&&`, `||`, `??`, `!`, `===`/`!==`/`==`/`!=`, `Boolean(x)`, on
+//!   `process.env.X` (set, defined, equal to a string) and the phase; anything else becomes an
+//!   opaque condition quoted from the source. Every branch is kept with its condition.
+//!
+//! # Left out (each yields an `Unknown` candidate or a note, never an error)
+//! - values imported from other local modules (`import { handler } from './cache.js'`): the
+//!   crate has no file system by design; the native side could follow them later;
+//! - loops, `try`/`catch` handlers, `break` nested inside a `switch` case's `if`, getters,
+//!   classes, `typeof` tests, string methods (`.replace`, …), dynamic `import()`, `JSON.parse`;
+//! - Windows paths (`path.win32`), `file://host/` URLs.
+//! Every evaluation is bounded (steps, depth, calls, alternatives, objects, condition size).
 
 mod cond;
 mod eval;
