@@ -34,6 +34,7 @@
 //! - loops, `try`/`catch` handlers, `break` nested inside a `switch` case's `if`, getters,
 //!   classes, `typeof` tests, string methods (`.replace`, …), dynamic `import()`, `JSON.parse`;
 //! - Windows paths (`path.win32`), `file://host/` URLs.
+//!
 //! Every evaluation is bounded (steps, depth, calls, alternatives, objects, condition size).
 
 mod cond;
