@@ -594,20 +594,27 @@ impl Tracer {
     ) {
         let real = fsx.canonical(&path, &mut out.links);
         if !self.inside(&real) {
-            // A package.json above the boundary is not a dependency the tree can have: skip it
-            // quietly; anything else is reported.
-            if reason != Reason::PackageJson {
-                out.problems.push(EdgeProblem {
-                    target: Some(real),
-                    ..problem(
-                        EdgeProblemKind::OutsideBoundary,
-                        from,
-                        (0, 0),
-                        &path.display().to_string(),
-                        format!("{reason:?} outside the boundary").to_lowercase(),
-                    )
-                });
-            }
+            // A package.json above the boundary is not a file the tree can have. It only matters
+            // when it makes `.js` files ESM: once moved, they would load as CommonJS.
+            let detail = match reason {
+                Reason::PackageJson if fsx.package_type_is_module(&real) => {
+                    "the package.json that makes this file ESM (\"type\": \"module\") is outside \
+                     the boundary: once moved, the file loads as CommonJS"
+                        .to_string()
+                }
+                Reason::PackageJson => return,
+                _ => format!("{reason:?} outside the boundary").to_lowercase(),
+            };
+            out.problems.push(EdgeProblem {
+                target: Some(real),
+                ..problem(
+                    EdgeProblemKind::OutsideBoundary,
+                    from,
+                    (0, 0),
+                    &path.display().to_string(),
+                    detail,
+                )
+            });
             return;
         }
         out.adds.push(Add {

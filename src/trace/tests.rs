@@ -1415,3 +1415,41 @@ fn require_only_package_imported_from_esm_is_unresolvable_not_extensionless() {
         c.problems[0].detail
     );
 }
+
+#[test]
+fn module_type_package_json_outside_the_boundary_is_reported() {
+    let t = Tree::new(&[
+        ("package.json", r#"{"type":"module"}"#),
+        ("standalone/h.js", "import './a.js';"),
+        ("standalone/a.js", ""),
+    ]);
+    let c = t.trace_with(
+        &["standalone/h.js"],
+        TraceOptions {
+            boundary: Some(t.p("standalone")),
+            ..Default::default()
+        },
+    );
+    assert_eq!(t.files(&c), ["standalone/a.js", "standalone/h.js"]);
+    assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
+    assert!(c
+        .problems
+        .iter()
+        .all(|p| p.kind == EdgeProblemKind::OutsideBoundary && p.detail.contains("CommonJS")));
+    // A typeless package.json above the boundary changes nothing: no problem.
+    std::fs::write(t.p("package.json"), "{}").expect("write");
+    let c = t.trace_with(
+        &["standalone/h.js"],
+        TraceOptions {
+            boundary: Some(t.p("standalone")),
+            ..Default::default()
+        },
+    );
+    assert!(
+        c.problems
+            .iter()
+            .all(|p| p.kind == EdgeProblemKind::TypelessEsm),
+        "{:?}",
+        c.problems
+    );
+}
