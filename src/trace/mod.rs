@@ -432,6 +432,14 @@ impl Tracer {
             Target::Path(p) => {
                 let meta = std::fs::metadata(p);
                 match edge.kind {
+                    // `new URL('./dir/', import.meta.url)` names a directory: handled as assets.
+                    EdgeKind::UrlRef if meta.as_ref().is_ok_and(|m| m.is_dir()) => {
+                        if let Some(files) = fsx::asset_dir_files(file, p) {
+                            for f in files {
+                                self.add_checked(out, f, Reason::Asset, file, fsx);
+                            }
+                        }
+                    }
                     EdgeKind::Import | EdgeKind::Require | EdgeKind::UrlRef
                         if fsx::is_module_path(p, edge.kind) =>
                     {

@@ -398,6 +398,8 @@ const tpl = fileURLToPath(new URL('./templates/page.html', import.meta.url));
 const p = new URL('./data.txt', import.meta.url).pathname;
 const remote = new URL('https://example.com/x.js');
 const bad = new URL('./missing.txt', import.meta.url);
+const dir = new URL('./templates/partials/', import.meta.url);
+const own = new URL('./', import.meta.url);
 "#,
         ),
         ("worker.mjs", "import './worker-dep.mjs';"),
@@ -405,6 +407,7 @@ const bad = new URL('./missing.txt', import.meta.url);
         ("lib.wasm", ""),
         ("templates/page.html", ""),
         ("data.txt", ""),
+        ("templates/partials/header.html", ""),
     ]);
     let c = t.trace(&["h.mjs"]);
     assert_eq!(
@@ -414,6 +417,7 @@ const bad = new URL('./missing.txt', import.meta.url);
             "h.mjs",
             "lib.wasm",
             "templates/page.html",
+            "templates/partials/header.html",
             "worker-dep.mjs",
             "worker.mjs"
         ]
