@@ -287,3 +287,31 @@ fn inactive_at_build_ignores_branches_that_hold_during_next_build() {
         x.help
     );
 }
+
+#[test]
+fn use_cache_scan_feeds_singular_for_use_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app/posts");
+    fs::create_dir_all(&app).unwrap();
+    fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+    fs::write(
+        dir.path().join("node_modules/x/index.js"),
+        "'use cache: vendor'\n",
+    )
+    .unwrap();
+    fs::write(
+        app.join("page.tsx"),
+        "export default async function Page() {\n  'use cache'\n  return null\n}\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("app/data.ts"),
+        "export async function get() {\n  \"use cache: remote\";\n}\n",
+    )
+    .unwrap();
+    let kinds = config::use_cache::use_cache_kinds(dir.path(), ".next");
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["default", "remote"]);
+    assert!(config::use_cache::uses_use_cache(dir.path(), ".next"));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(!config::use_cache::uses_use_cache(empty.path(), ".next"));
+}

@@ -10,6 +10,7 @@
 pub mod discovery;
 pub mod explain;
 pub mod findings;
+pub mod use_cache;
 
 use std::fs;
 use std::path::{Path, PathBuf};
