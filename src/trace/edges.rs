@@ -520,8 +520,15 @@ fn module_scope(items: &[ModuleItem]) -> Scope {
             ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(e)) => {
                 bind_decl(&e.decl, &mut scope, false)
             }
+            // `import fs = require('fs')` binds like an import of the module.
             ModuleItem::ModuleDecl(ModuleDecl::TsImportEquals(i)) => {
-                scope.insert(i.id.sym.clone(), Binding::Local);
+                let binding = match &i.module_ref {
+                    TsModuleRef::TsExternalModuleRef(r) => {
+                        Binding::Import(str_value(&r.expr), None)
+                    }
+                    _ => Binding::Local,
+                };
+                scope.insert(i.id.sym.clone(), binding);
             }
             _ => {}
         }

@@ -157,6 +157,28 @@ pub(crate) fn file_url_to_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
 }
 
+/// `tslib`/Babel/SWC/esbuild helpers around `require(...)`, called directly or as `tslib.x`.
+fn is_interop_helper(callee: &Expr) -> bool {
+    let name = match callee {
+        Expr::Ident(i) => &i.sym,
+        Expr::Member(m) => match &m.prop {
+            MemberProp::Ident(p) => &p.sym,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    matches!(
+        &**name,
+        "__importDefault"
+            | "__importStar"
+            | "__toESM"
+            | "_interopRequireDefault"
+            | "_interopRequireWildcard"
+            | "_interop_require_default"
+            | "_interop_require_wildcard"
+    )
+}
+
 fn concat(a: &V, b: &V) -> V {
     let segs = |v: &V| -> Vec<Seg> {
         match v {
@@ -399,6 +421,14 @@ impl<'a> Evaluator<'a> {
                 let Callee::Expr(callee) = &c.callee else {
                     return vec![V::Unknown("the value of a call".into())];
                 };
+                // Compiler interop helpers (`__importDefault(require('fs'))`, `__toESM(…)`) return
+                // their argument (or a wrapper whose `.default` is it).
+                if is_interop_helper(callee) {
+                    return match c.args.first() {
+                        Some(a) if a.spread.is_none() => self.eval_d(&a.expr, d),
+                        _ => vec![V::Unknown("the value of a call".into())],
+                    };
+                }
                 let f = self.one(callee, d);
                 self.call(&f, &c.args, d)
             }

@@ -1457,3 +1457,26 @@ fn module_type_package_json_outside_the_boundary_is_reported() {
         c.problems
     );
 }
+
+#[test]
+fn compiled_interop_helpers_keep_fs_and_path_known() {
+    let t = Tree::new(&[
+        (
+            "dist/h.js",
+            r#""use strict";
+var __importDefault = (this && this.__importDefault) || function (mod) { return mod && mod.__esModule ? mod : { "default": mod }; };
+const fs_1 = __importDefault(require("fs"));
+const path_1 = tslib_1.__importStar(require("node:path"));
+fs_1.default.readFileSync(path_1.join(__dirname, "data.json"));
+"#,
+        ),
+        ("dist/data.json", "{}"),
+        ("src/t.ts", "import fs = require('fs');\nimport path = require('path');\nfs.readFileSync(path.join(__dirname, 'x.txt'));\n"),
+        ("src/x.txt", ""),
+    ]);
+    let c = t.trace(&["dist/h.js", "src/t.ts"]);
+    assert_eq!(
+        t.files(&c),
+        ["dist/data.json", "dist/h.js", "src/t.ts", "src/x.txt"]
+    );
+}
