@@ -246,6 +246,12 @@ pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
             hi: span.hi.0.saturating_sub(base),
         };
         let (line, column) = at.line_col(source);
+        let message = message
+            .lines()
+            .next()
+            .unwrap_or("invalid syntax")
+            .trim()
+            .to_string();
         ConfigError::Syntax {
             file: file.to_path_buf(),
             line,
