@@ -41,6 +41,7 @@ pub(crate) enum Known {
     PathFn(String),
     UrlMod,
     FileUrlToPath,
+    PathToFileUrl,
     UrlCtor,
     /// The `module` builtin (`import module from 'module'`).
     Module,
@@ -519,6 +520,7 @@ impl<'a> Evaluator<'a> {
                 (Path, "posix" | "default") => V::Obj(Path),
                 (Path, p) => V::Obj(PathFn(p.to_string())),
                 (UrlMod, "fileURLToPath") => V::Obj(FileUrlToPath),
+                (UrlMod, "pathToFileURL") => V::Obj(PathToFileUrl),
                 (UrlMod, "URL") => V::Obj(UrlCtor),
                 (UrlMod, "default") => V::Obj(UrlMod),
                 (Module, "createRequire" | "createRequireFromPath") => V::Obj(CreateRequire),
@@ -605,6 +607,23 @@ impl<'a> Evaluator<'a> {
                 },
                 _ => vec![V::Unknown("fileURLToPath of an unknown URL".into())],
             },
+            PathToFileUrl => {
+                let vals = match args.first() {
+                    Some(a) if a.spread.is_none() => self.eval_d(&a.expr, depth),
+                    _ => return vec![V::Unknown("pathToFileURL of an unknown path".into())],
+                };
+                alts_cap(
+                    vals.into_iter()
+                        .map(|v| match v {
+                            V::Str(ref s) if s.starts_with('/') => V::Url(Box::new(v)),
+                            V::Pat(ref p) if matches!(p.first(), Some(Seg::Lit(l)) if l.starts_with('/')) => {
+                                V::Url(Box::new(v))
+                            }
+                            _ => V::Unknown("pathToFileURL of a relative or unknown path".into()),
+                        })
+                        .collect(),
+                )
+            }
             CreateRequire => {
                 let base = match self.args(args, depth).as_deref() {
                     Some([V::Url(inner), ..]) => match inner.as_ref() {

@@ -1480,3 +1480,17 @@ fs_1.default.readFileSync(path_1.join(__dirname, "data.json"));
         ["dist/data.json", "dist/h.js", "src/t.ts", "src/x.txt"]
     );
 }
+
+#[test]
+fn import_of_path_to_file_url() {
+    let t = Tree::new(&[
+        (
+            "h.js",
+            "const { pathToFileURL } = require('node:url');\nconst path = require('path');\nimport(pathToFileURL(path.join(__dirname, 'handler.mjs')).href);\nimport(pathToFileURL(path.join(__dirname, 'h', name + '.mjs')).href);\n",
+        ),
+        ("handler.mjs", ""),
+        ("h/a.mjs", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(t.files(&c), ["h/a.mjs", "h.js", "handler.mjs"]);
+}
