@@ -31,7 +31,7 @@ fn explain_shows_lines_branches_conditions_and_the_record() {
         "if CACHE_BACKEND is set: require.resolve('./cache-handler.js') -> ",
         "if CACHE_BACKEND is not set: unset: Next's default from NEXT_CACHE_HANDLER_PATH (15.0+)",
         "recorded by the build: nothing",
-        "cacheHandlers.default: where the config leaves it unset, Next takes it from NEXT_DEFAULT_CACHE_HANDLER_PATH",
+        "takes it from the environment: cacheHandler <- NEXT_CACHE_HANDLER_PATH, cacheHandlers.default <- NEXT_DEFAULT_CACHE_HANDLER_PATH",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }

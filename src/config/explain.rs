@@ -112,10 +112,16 @@ pub fn render(
             }
         }
     }
-    for (key, var) in env_defaults(a, version) {
+    let defaults = env_defaults(a, version);
+    if !defaults.is_empty() {
+        let list: Vec<String> = defaults
+            .iter()
+            .map(|(k, v)| format!("{k} <- {v}"))
+            .collect();
         let _ = writeln!(
             out,
-            "\n  {key}: where the config leaves it unset, Next takes it from {var} at build time"
+            "\n  where the config leaves a key unset, `next build` takes it from the environment: {}",
+            list.join(", ")
         );
     }
     if let Some(l) = &a.unknown_export {
