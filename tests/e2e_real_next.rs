@@ -106,23 +106,25 @@ fn e2e_v16_4_moved_server_uses_both_handlers_and_check_passes() {
 // Each first proves that the breakage is real (the moved server answers 500), so the check
 // assertion is about an actual production failure.
 
-/// Deletes `rel` from the standalone tree of a copy of `build`, asserts that the moved server
-/// of that copy answers `path` with 500, and returns the copy for `check`.
-fn broken_copy(build: &Build, label: &str, rel: &str, path: &str) -> Scratch {
+/// Deletes `rels` from the standalone tree of a copy of `build`, asserts that the moved server
+/// of that copy answers `path` with 500, and returns the copy for `check` or `graft`.
+fn broken_copy(build: &Build, label: &str, rels: &[&str], path: &str) -> Scratch {
     let copy = copy_project(build, label);
-    let victim = copy.dir.join(".next/standalone").join(rel);
-    assert!(victim.exists(), "{} is not in the build", victim.display());
-    if victim.is_dir() {
-        std::fs::remove_dir_all(&victim).expect("delete dir");
-    } else {
-        std::fs::remove_file(&victim).expect("delete file");
+    for rel in rels {
+        let victim = copy.dir.join(".next/standalone").join(rel);
+        assert!(victim.exists(), "{} is not in the build", victim.display());
+        if victim.is_dir() {
+            std::fs::remove_dir_all(&victim).expect("delete dir");
+        } else {
+            std::fs::remove_file(&victim).expect("delete file");
+        }
     }
     let server = start_moved_server(&copy.dir, label);
     let (status, _) = server.get(path);
     assert_eq!(
         status,
         500,
-        "without {rel} the moved server should fail GET {path}\n{}",
+        "without {rels:?} the moved server should fail GET {path}\n{}",
         server.diagnostics()
     );
     drop(server);
@@ -132,7 +134,7 @@ fn broken_copy(build: &Build, label: &str, rel: &str, path: &str) -> Scratch {
 #[test]
 fn e2e_v14_isr_handler_missing_from_standalone() {
     let build = build(&V14_ISR);
-    let copy = broken_copy(&build, "handler-missing", "cache-handler.js", "/isr");
+    let copy = broken_copy(&build, "handler-missing", &["cache-handler.js"], "/isr");
     check(&copy.dir).assert(1, &["handler-missing"]);
 }
 
@@ -140,21 +142,21 @@ fn e2e_v14_isr_handler_missing_from_standalone() {
 fn e2e_v16_4_use_cache_handler_missing_from_standalone() {
     let build = build(&V16_4);
     // 16.4 caches the failed registration: every request answers 500 (FINDINGS.md, reference §7).
-    let copy = broken_copy(&build, "handler-missing", "use-cache-handler.mjs", "/");
+    let copy = broken_copy(&build, "handler-missing", &["use-cache-handler.mjs"], "/");
     check(&copy.dir).assert(1, &["handler-missing"]);
 }
 
 #[test]
 fn e2e_v14_isr_npm_dependency_missing_from_standalone() {
     let build = build(&V14_ISR);
-    let copy = broken_copy(&build, "dependency-missing", "node_modules/ms", "/isr");
+    let copy = broken_copy(&build, "dependency-missing", &["node_modules/ms"], "/isr");
     check(&copy.dir).assert(1, &["dependency-missing"]);
 }
 
 #[test]
 fn e2e_v15_5_local_dependency_missing_from_standalone() {
     let build = build(&V15_5);
-    let copy = broken_copy(&build, "dependency-missing", "lib/dep.js", "/");
+    let copy = broken_copy(&build, "dependency-missing", &["lib/dep.js"], "/");
     check(&copy.dir).assert(1, &["dependency-missing"]);
 }
 
@@ -185,4 +187,98 @@ fn e2e_v16_4_dependency_unresolvable() {
             .contains("graft-e2e-not-installed"),
         "message should name the package: {finding}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 5: `graft` repairs what `check` reports, in place; `check` then passes and the moved
+// server uses the handlers again (from their log). What graft cannot fix stays an error.
+
+#[test]
+fn e2e_v14_isr_graft_restores_handler_and_dependency() {
+    let build = build(&V14_ISR);
+    let copy = broken_copy(
+        &build,
+        "graft",
+        &["cache-handler.js", "node_modules/ms", "lib/dep.js"],
+        "/isr",
+    );
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("handler-missing");
+    check(&copy.dir).assert(0, &[]);
+    // A second run finds nothing left to do.
+    let again = graft(&copy.dir);
+    again.assert(0, &[]);
+    assert!(
+        again.findings().iter().all(|f| f["fixed"] != true),
+        "second graft fixed something again: {}",
+        again.stdout
+    );
+    let server = start_moved_server(&copy.dir, "v14-isr-grafted");
+    server.get_ok("/isr");
+    server.get_ok("/data");
+    for event in ["load", "construct", "get", "set"] {
+        server.assert_called("isr", event);
+    }
+}
+
+#[test]
+fn e2e_v15_1_graft_works_around_preload_bug_and_use_cache_handler_is_called() {
+    let build = build(&V15_1_PRELOAD);
+    let copy = copy_project(&build, "graft");
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("preload-bug");
+    check(&copy.dir).assert(0, &[]);
+    let server = start_moved_server(&copy.dir, "v15-1-grafted");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    server.get_ok("/cached");
+    server.assert_called("isr", "get");
+    for event in ["load", "get", "set"] {
+        server.assert_called("default", event);
+    }
+}
+
+#[test]
+fn e2e_v15_5_graft_restores_local_dependency() {
+    let build = build(&V15_5);
+    let copy = broken_copy(&build, "graft", &["lib/dep.js"], "/");
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("dependency-missing");
+    check(&copy.dir).assert(0, &[]);
+    let server = start_moved_server(&copy.dir, "v15-5-grafted");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    for event in ["construct", "get", "set"] {
+        server.assert_called("isr", event);
+    }
+    for event in ["get", "set"] {
+        server.assert_called("default", event);
+    }
+}
+
+#[test]
+fn e2e_v16_4_graft_restores_use_cache_handler() {
+    let build = build(&V16_4);
+    let copy = broken_copy(&build, "graft", &["use-cache-handler.mjs"], "/");
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("handler-missing");
+    check(&copy.dir).assert(0, &[]);
+    let server = start_moved_server(&copy.dir, "v16-4-grafted");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    for event in ["get", "set"] {
+        server.assert_called("isr", event);
+        server.assert_called("default", event);
+    }
+}
+
+#[test]
+fn e2e_v16_4_graft_cannot_fix_unresolvable_dependency() {
+    let build = build(&V16_4_UNRESOLVABLE);
+    let copy = copy_project(&build, "graft");
+    graft(&copy.dir).assert(1, &["dependency-unresolvable"]);
 }

@@ -721,8 +721,9 @@ impl MovedServer {
     }
 }
 
-/// One run of `next-graft check --project <dir> --format json`.
+/// One run of `next-graft <command> --project <dir> --format json`.
 pub struct CheckRun {
+    pub command: &'static str,
     pub project: PathBuf,
     pub code: Option<i32>,
     pub stdout: String,
@@ -730,9 +731,19 @@ pub struct CheckRun {
     pub json: Option<Value>,
 }
 
+/// `next-graft check`: writes nothing; exit 1 while production would not load a handler.
 pub fn check(project: &Path) -> CheckRun {
+    run_cli("check", project)
+}
+
+/// `next-graft graft`: fixes the standalone tree in place, then verifies it.
+pub fn graft(project: &Path) -> CheckRun {
+    run_cli("graft", project)
+}
+
+fn run_cli(command: &'static str, project: &Path) -> CheckRun {
     let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
-        .arg("check")
+        .arg(command)
         .arg("--project")
         .arg(project)
         .args(["--format", "json"])
@@ -743,6 +754,7 @@ pub fn check(project: &Path) -> CheckRun {
         .expect("run next-graft check");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     CheckRun {
+        command,
         project: project.to_path_buf(),
         code: out.status.code(),
         json: serde_json::from_str(&stdout).ok(),
@@ -754,7 +766,8 @@ pub fn check(project: &Path) -> CheckRun {
 impl CheckRun {
     fn context(&self) -> String {
         format!(
-            "next-graft check --project {} --format json\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            "next-graft {} --project {} --format json\n--- exit code: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.command,
             self.project.display(),
             self.code,
             self.stdout,
@@ -777,7 +790,19 @@ impl CheckRun {
             .unwrap_or_else(|| panic!("no finding {slug:?}\n{}", self.context()))
     }
 
-    /// Asserts the exit code, the JSON envelope, and that each slug is reported as an error.
+    /// Asserts that `slug` was reported and fixed (by `graft`).
+    pub fn assert_fixed(&self, slug: &str) {
+        assert!(
+            self.findings()
+                .iter()
+                .any(|f| f["slug"] == slug && f["fixed"] == true),
+            "expected a fixed finding {slug:?}\n{}",
+            self.context()
+        );
+    }
+
+    /// Asserts the exit code, the JSON envelope, and that each slug is reported as an error
+    /// that remains (not fixed).
     pub fn assert(&self, code: i32, error_slugs: &[&str]) {
         let json = self
             .json
@@ -789,12 +814,12 @@ impl CheckRun {
             "schema_version\n{}",
             self.context()
         );
-        assert_eq!(json["command"], "check", "command\n{}", self.context());
+        assert_eq!(json["command"], self.command, "command\n{}", self.context());
         assert_eq!(self.code, Some(code), "exit code\n{}", self.context());
         let errors: Vec<String> = self
             .findings()
             .iter()
-            .filter(|f| f["severity"] == "error")
+            .filter(|f| f["severity"] == "error" && f["fixed"] != true)
             .filter_map(|f| f["slug"].as_str().map(str::to_string))
             .collect();
         for slug in error_slugs {
