@@ -1494,3 +1494,36 @@ fn import_of_path_to_file_url() {
     let c = t.trace(&["h.js"]);
     assert_eq!(t.files(&c), ["h/a.mjs", "h.js", "handler.mjs"]);
 }
+
+#[test]
+fn mixed_syntax_arrays_and_imports_to_packages() {
+    let t = Tree::new(&[
+        ("package.json", r##"{"name":"app","type":"module","imports":{"#db":"db-driver","#util/*":"./src/util/*.js"}}"##),
+        (
+            "h.js",
+            "import '#db';\nimport '#util/str';\nimport 'arr';\nconst x = await import('./tla.js');\nclass A { static { require('./in-static-block.cjs'); } }\n",
+        ),
+        ("src/util/str.js", ""),
+        ("tla.js", ""),
+        ("in-static-block.cjs", ""),
+        ("node_modules/db-driver/package.json", r#"{"name":"db-driver","exports":"./index.js"}"#),
+        ("node_modules/db-driver/index.js", ""),
+        ("node_modules/arr/package.json", r#"{"name":"arr","exports":{".":["./missing.js","./present.js"]}}"#),
+        ("node_modules/arr/present.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    let files = t.files(&c);
+    for f in [
+        "in-static-block.cjs",
+        "node_modules/db-driver/index.js",
+        "node_modules/db-driver/package.json",
+        "package.json",
+        "src/util/str.js",
+        "tla.js",
+    ] {
+        assert!(has(&files, f), "{f} missing from {files:?}");
+    }
+    // Arrays in `exports`: Node takes the first *valid* target (a string that is a valid
+    // path), not the first existing file; `./missing.js` is valid, so `import 'arr'` fails.
+    assert_eq!(t.problems(&c), ["unresolvable h.js:3:8 arr"]);
+}
