@@ -244,3 +244,25 @@ fn module_kind_follows_extension_and_package_type() {
     assert!(c.resolved.is_none());
     assert!(c.resolve_error.as_deref().unwrap().contains("./missing.js"));
 }
+
+#[test]
+fn modern_module_syntax_parses() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    fs::write(
+        d.join("package.json"),
+        r#"{ "name": "x", "version": "1.0.0" }"#,
+    )
+    .unwrap();
+    fs::write(
+        d.join("next.config.mjs"),
+        "import pkg from './package.json' with { type: 'json' }\nconst extra = await import('./extra.mjs').catch(() => ({}))\n\nexport default {\n  env: { VERSION: pkg.version },\n  cacheHandler: new URL('./cache-handler.mjs', import.meta.url).pathname,\n}\n",
+    )
+    .unwrap();
+    let a = config::analyze_project(d, Some(V16)).unwrap().unwrap();
+    assert_eq!(a.refs.len(), 1);
+    assert_eq!(
+        a.refs[0].candidates[0].resolved.as_deref(),
+        Some(d.join("cache-handler.mjs").as_path())
+    );
+}
