@@ -75,6 +75,11 @@ fn ts_only_from_15_and_mts_only_from_16() {
         Discovery::Unsupported { .. }
     ));
     assert_eq!(found(config::discover(d, Some(V16))), "next.config.mts");
+    // 14.x does not look for .mts at all: ignored, like a lone .cjs.
+    assert!(matches!(
+        config::discover(d, Some(V14)),
+        Discovery::Ignored { .. }
+    ));
 }
 
 #[test]

@@ -55,12 +55,12 @@ fn unsupported_names(version: Version) -> Vec<&'static str> {
         names.extend(["next.config.json", "next.config.jsx", "next.config.tsx"]);
         names
     } else {
+        // 13.4–14.x (`dist/server/config.js` of 14.2.35): `.cjs`, `.mts`, `.cts` are not looked
+        // for at all, so a lone one is silently ignored.
         vec![
-            "next.config.ts",
-            "next.config.mts",
-            "next.config.cts",
-            "next.config.tsx",
             "next.config.jsx",
+            "next.config.ts",
+            "next.config.tsx",
             "next.config.json",
         ]
     }
@@ -102,12 +102,19 @@ pub fn discover(project_dir: &Path, version: Option<Version>) -> Discovery {
         };
     }
     if facts(v).has(Fact::LoneCjsConfigIgnored) {
-        if let Some(file) = find_up(project_dir, &["next.config.cjs"]) {
+        if let Some(file) = find_up(
+            project_dir,
+            &["next.config.cjs", "next.config.mts", "next.config.cts"],
+        ) {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             return Discovery::Ignored {
-                file,
                 reason: format!(
-                    "Next.js {v} does not read next.config.cjs (only next.config.js and next.config.mjs): the app runs with no config"
+                    "Next.js {v} does not read {name} (only next.config.js and next.config.mjs): the app runs with no config"
                 ),
+                file,
             };
         }
     }
