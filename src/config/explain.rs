@@ -29,6 +29,22 @@ pub fn env_defaults(a: &ConfigAnalysis, version: Option<Version>) -> Vec<(String
         let Some(var) = key.env_default_var() else {
             continue;
         };
+        // 15.x merges `experimental` one level deep: a user `experimental.cacheHandlers`
+        // object replaces the defaults of every kind; 16.x merges `cacheHandlers` per kind.
+        if experimental
+            && a.refs.iter().any(|r| {
+                matches!(
+                    &r.key,
+                    HandlerKey::CacheHandlers {
+                        experimental: true,
+                        ..
+                    }
+                )
+            })
+            && a.refs_for(&key).next().is_none()
+        {
+            continue;
+        }
         let refs: Vec<_> = a.refs_for(&key).collect();
         let unset_somewhere = refs.is_empty()
             || refs

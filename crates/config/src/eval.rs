@@ -2603,7 +2603,7 @@ fn to_candidates(
             } else if paths::is_absolute(s) {
                 CandidateValue::Absolute { path: s.clone() }
             } else if s.is_empty() {
-                unset_value(key)
+                CandidateValue::Unset
             } else {
                 CandidateValue::PlainRelative { path: s.clone() }
             }
@@ -2615,7 +2615,9 @@ fn to_candidates(
                 (set.not(), unset_value(key)),
             ];
         }
-        Val::Undefined | Val::Null | Val::Bool(false) => unset_value(key),
+        // `assignDefaults` skips only undefined/null: `false` and '' override the env default.
+        Val::Undefined | Val::Null => unset_value(key),
+        Val::Bool(false) => CandidateValue::Unset,
         Val::Resolved {
             import_meta: false,
             spec,
