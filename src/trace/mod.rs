@@ -217,8 +217,18 @@ impl Tracer {
                 continue;
             }
             let mut out = FileOutcome::default();
-            let real = fsx.canonical(&entry, &mut out.links);
-            if !self.inside(&real) {
+            let mut links = Vec::new();
+            let real = fsx.canonical(&entry, &mut links);
+            // Links are kept only for accepted paths: a link whose target leaves the boundary is
+            // reported with its target, not handed out for copying.
+            if self.inside(&real) {
+                out.links = links;
+                out.adds.push(Add {
+                    path: real,
+                    reason: Reason::Entry,
+                    parent: None,
+                });
+            } else {
                 out.problems.push(EdgeProblem {
                     kind: EdgeProblemKind::OutsideBoundary,
                     from: entry.clone(),
@@ -228,12 +238,6 @@ impl Tracer {
                     detail: "the entry's real path is outside the boundary".into(),
                     target: Some(real),
                     optional: false,
-                });
-            } else {
-                out.adds.push(Add {
-                    path: real,
-                    reason: Reason::Entry,
-                    parent: None,
                 });
             }
             state.merge(out, &mut queue);
@@ -516,7 +520,8 @@ impl Tracer {
         via: Via,
         importer_pjson: Option<&Path>,
     ) {
-        let real = fsx.canonical(found, &mut out.links);
+        let mut links = Vec::new();
+        let real = fsx.canonical(found, &mut links);
         if !self.inside(&real) {
             out.problems.push(EdgeProblem {
                 target: Some(real),
@@ -530,12 +535,13 @@ impl Tracer {
             });
             return;
         }
+        out.links.extend(links);
         if via == Via::Bare {
             // The package root whose `exports`/`main` was used, read at its real location.
             match fsx::package_dir_in_node_modules(found) {
                 Some(dir) => {
-                    let real_dir = fsx.canonical(&dir, &mut out.links);
-                    let pj = real_dir.join("package.json");
+                    // `add_checked` canonicalizes again (cached) and keeps the links.
+                    let pj = dir.join("package.json");
                     if pj.is_file() {
                         self.add_checked(out, pj, Reason::PackageJson, from, fsx);
                     }
@@ -600,7 +606,8 @@ impl Tracer {
         from: &Path,
         fsx: &Fsx,
     ) {
-        let real = fsx.canonical(&path, &mut out.links);
+        let mut links = Vec::new();
+        let real = fsx.canonical(&path, &mut links);
         if !self.inside(&real) {
             // A package.json above the boundary is not a file the tree can have. It only matters
             // when it makes `.js` files ESM: once moved, they would load as CommonJS.
@@ -625,6 +632,7 @@ impl Tracer {
             });
             return;
         }
+        out.links.extend(links);
         out.adds.push(Add {
             path: real,
             reason,

@@ -868,6 +868,8 @@ fn boundary_catches_links_that_leave_the_tree() {
     assert_eq!(t.files(&c), ["standalone/h.js"]);
     assert_eq!(t.problems(&c), ["outside-boundary standalone/h.js:1:9 dep"]);
     assert_eq!(c.problems[0].target, Some(t.p("outside/dep/index.js")));
+    // The link that leads out is not handed out for copying.
+    assert!(c.links.is_empty(), "{:?}", c.links);
 }
 
 // ---------------------------------------------------------------------------------------------
