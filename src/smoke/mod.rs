@@ -53,8 +53,15 @@ pub struct HandlerActivity {
 }
 
 impl HandlerActivity {
-    pub fn total_calls(&self) -> u32 {
-        self.calls.values().map(|c| c.count).sum()
+    /// Calls that read or write the cache. Bookkeeping calls (`resetRequestCache`,
+    /// `receiveExpiredTags`, `refreshTags`, …) happen even while Next serves every request from
+    /// its in-memory default, as on 15.1 with #72552: they do not prove the handler is used.
+    pub fn cache_calls(&self) -> u32 {
+        ["get", "set"]
+            .iter()
+            .filter_map(|m| self.calls.get(*m))
+            .map(|c| c.count)
+            .sum()
     }
 }
 
@@ -561,11 +568,21 @@ fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
             .with_help(
                 "request a route that uses the ISR or data cache with `--route`",
             )));
-        } else if handler.total_calls() == 0 {
+        } else if handler.cache_calls() == 0 {
+            let other: Vec<String> = handler
+                .calls
+                .iter()
+                .map(|(m, c)| format!("{m} {}x", c.count))
+                .collect();
+            let other = if other.is_empty() {
+                "no calls at all".to_string()
+            } else {
+                format!("only {}", other.join(", "))
+            };
             findings.push(at(Finding::error(
                 Slug::SmokeHandlerNotCalled,
                 format!(
-                    "the `{}` handler was loaded but never called: Next.js used its in-memory default instead (the #72552 symptom on 15.0–15.1)",
+                    "the `{}` handler was loaded but `get`/`set` were never called ({other}): Next.js used its in-memory default instead (the #72552 symptom on 15.0–15.1)",
                     handler.key
                 ),
             )

@@ -1,0 +1,226 @@
+//! Real Next.js end-to-end tests of `next-graft smoke` (issue: prove production parity by
+//! running the moved server). Builds come from the shared e2e harness (`tests/e2e/support.rs`,
+//! cached under `target/e2e-cache` / `target/e2e-work`). Each run must leave no server process
+//! and no temporary copy behind.
+
+#![cfg(unix)]
+
+#[path = "e2e/support.rs"]
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::*;
+
+struct SmokeRun {
+    code: i32,
+    json: Value,
+    stderr: String,
+}
+
+impl SmokeRun {
+    fn handler(&self, key: &str) -> &Value {
+        self.json["smoke"]["handlers"]
+            .as_array()
+            .and_then(|hs| hs.iter().find(|h| h["key"] == key))
+            .unwrap_or_else(|| panic!("no handler {key} in {:#}", self.json["smoke"]))
+    }
+
+    fn calls(&self, key: &str, method: &str) -> u64 {
+        self.handler(key)["calls"][method]["count"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    fn slugs(&self) -> Vec<String> {
+        self.json["findings"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|f| f["slug"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn smoke_dirs() -> BTreeSet<PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("next-graft-smoke-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `next-graft smoke --format json` and asserts it left nothing behind.
+fn smoke(project: &Path, extra: &[&str]) -> SmokeRun {
+    let before = smoke_dirs();
+    let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .args(["smoke", "--format", "json", "--timeout", "90", "--project"])
+        .arg(project)
+        .args(extra)
+        .output()
+        .expect("run next-graft smoke");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("smoke printed no JSON ({e}):\n{stdout}\n{stderr}"));
+    let after = smoke_dirs();
+    let left: Vec<_> = after.difference(&before).collect();
+    assert!(
+        left.is_empty(),
+        "smoke left temporary copies behind: {left:?}"
+    );
+    if let Some(pid) = json["smoke"]["server_pid"].as_u64() {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "smoke left its server (pid {pid}) running"
+        );
+    }
+    let run = SmokeRun {
+        code: out.status.code().unwrap_or(-1),
+        json,
+        stderr,
+    };
+    eprintln!(
+        "smoke report for {}:\n{:#}",
+        project.display(),
+        run.json["smoke"]
+    );
+    run
+}
+
+#[test]
+fn e2e_smoke_v14_healthy_isr_handler_is_constructed_and_called() {
+    let build = build(&V14_ISR);
+    let run = smoke(&build.dir, &["--route", "/isr", "--route", "/data"]);
+    assert_eq!(run.code, 0, "{:#}\n{}", run.json, run.stderr);
+    assert!(run.handler("cacheHandler")["constructed"].as_u64() > Some(0));
+    assert!(
+        run.calls("cacheHandler", "get") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert!(
+        run.calls("cacheHandler", "set") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert_eq!(
+        run.json["smoke"]["isolation"], "mount-namespace",
+        "the build tree should be hidden where unshare works"
+    );
+}
+
+#[test]
+fn e2e_smoke_v16_healthy_isr_and_use_cache_handlers_are_called() {
+    let build = build(&V16_4);
+    // No --route: the build's own manifests list the pages.
+    let run = smoke(&build.dir, &[]);
+    assert_eq!(run.code, 0, "{:#}\n{}", run.json, run.stderr);
+    assert!(
+        run.calls("cacheHandler", "get") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert!(
+        run.calls("cacheHandler", "set") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert!(
+        run.calls("cacheHandlers.default", "get") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert!(
+        run.calls("cacheHandlers.default", "set") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    let routes: BTreeSet<&str> = run.json["smoke"]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["route"].as_str())
+        .collect();
+    assert!(
+        routes.contains("/") && routes.contains("/cached"),
+        "{routes:?}"
+    );
+}
+
+#[test]
+fn e2e_smoke_v15_1_fails_on_72552_then_passes_after_graft() {
+    let build = build(&V15_1_PRELOAD);
+    let copy = copy_project(&build, "smoke-72552");
+    let before = smoke(&copy.dir, &[]);
+    assert_eq!(before.code, 1, "{:#}", before.json);
+    assert!(
+        before
+            .slugs()
+            .contains(&"smoke-handler-not-called".to_string()),
+        "{:?}",
+        before.slugs()
+    );
+    assert_eq!(
+        before.handler("experimental.cacheHandlers.default")["loaded"],
+        true
+    );
+    assert_eq!(before.calls("experimental.cacheHandlers.default", "get"), 0);
+
+    let graft = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .arg("--project")
+        .arg(&copy.dir)
+        .output()
+        .expect("run next-graft");
+    assert_eq!(
+        graft.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&graft.stdout)
+    );
+
+    let after = smoke(&copy.dir, &[]);
+    assert_eq!(after.code, 0, "{:#}\n{}", after.json, after.stderr);
+    assert!(
+        after.calls("experimental.cacheHandlers.default", "get") > 0,
+        "{:#}",
+        after.json["smoke"]
+    );
+    assert!(
+        after.calls("experimental.cacheHandlers.default", "set") > 0,
+        "{:#}",
+        after.json["smoke"]
+    );
+}
+
+#[test]
+fn e2e_smoke_v16_deleted_handler_fails_with_the_servers_own_error() {
+    let build = build(&V16_4);
+    let copy = copy_project(&build, "smoke-deleted");
+    std::fs::remove_file(copy.dir.join(".next/standalone/cache-handler.js")).unwrap();
+    let run = smoke(&copy.dir, &["--route", "/", "--requests", "1"]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert!(
+        run.slugs()
+            .contains(&"smoke-handler-not-loaded".to_string()),
+        "{:?}",
+        run.slugs()
+    );
+    let errors = run.json["smoke"]["server_errors"].to_string();
+    assert!(
+        errors.contains("Cannot find module") || errors.contains("ERR_MODULE_NOT_FOUND"),
+        "the report should quote the server's own error line: {errors}"
+    );
+}
