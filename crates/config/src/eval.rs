@@ -1322,7 +1322,33 @@ impl<'a, 'c> Interp<'a, 'c> {
                 )
             }
             Val::Builtin(b) => self.apply_builtin(b.clone(), args, span),
-            Val::Unknown { .. } => one(f.clone(), here),
+            // An unevaluated function applied to the config (`(await import('x')).default(config)`)
+            // is treated as a wrapper when an argument is clearly the config object.
+            Val::Unknown { .. } => {
+                let inner = self.pick_config(args);
+                let config_like = inner.iter().any(|a| match a.val {
+                    Val::Obj(id) => self.heap.get(id).is_some_and(|o| {
+                        o.props.iter().any(|p| {
+                            matches!(
+                                p.key.as_str(),
+                                "cacheHandler" | "cacheHandlers" | "experimental"
+                            )
+                        })
+                    }),
+                    _ => false,
+                });
+                if config_like {
+                    one(
+                        Val::Wrapped {
+                            via: "an unevaluated function".into(),
+                            inner: Rc::new(inner),
+                        },
+                        here,
+                    )
+                } else {
+                    one(f.clone(), here)
+                }
+            }
             other => self.unknown(format!("calling {}", describe_val(other)), span),
         }
     }
