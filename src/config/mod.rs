@@ -469,3 +469,54 @@ fn file_url_path(url: &str) -> Option<PathBuf> {
     }
     Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
 }
+
+/// Everything the config stage hands to `check`/`explain` for one project.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigCheck {
+    /// Which file Next loads (or why none).
+    pub discovery: Discovery,
+    /// `None` when Next runs without a config file.
+    pub analysis: Option<ConfigAnalysis>,
+    /// The `'use cache'` kinds the app's sources name.
+    pub use_cache_kinds: Vec<String>,
+    pub findings: Vec<crate::findings::Finding>,
+}
+
+/// Discover, parse and analyze the project's config for the installed Next version, and compute
+/// the config findings against `recorded` (the authoritative copy's handlers; `None` before a
+/// build). Errors (syntax, unreadable file, unsupported config name) mean exit 2.
+pub fn check_config(
+    layout: &crate::layout::Layout,
+    recorded: Option<&[crate::manifest::RecordedHandler]>,
+) -> Result<ConfigCheck, ConfigError> {
+    let version = layout.next_version();
+    let discovery = discover(&layout.project_dir, version);
+    let analysis = match &discovery {
+        Discovery::Found { file } => {
+            let mut a = analyze_file(file, &layout.project_dir)?;
+            a.dist_dir = layout.dist_dir.clone();
+            Some(a)
+        }
+        Discovery::Unsupported { file, message } => {
+            return Err(ConfigError::Unsupported {
+                file: file.clone(),
+                message: message.clone(),
+            })
+        }
+        Discovery::Ignored { .. } | Discovery::None => None,
+    };
+    let use_cache_kinds: Vec<String> =
+        use_cache::use_cache_kinds(&layout.project_dir, &layout.dist_dir_name)
+            .into_iter()
+            .collect();
+    let findings = match &analysis {
+        Some(a) => findings::config_findings(a, recorded, version, !use_cache_kinds.is_empty()),
+        None => Vec::new(),
+    };
+    Ok(ConfigCheck {
+        discovery,
+        analysis,
+        use_cache_kinds,
+        findings,
+    })
+}
