@@ -1140,11 +1140,7 @@ fn bench_real_tree() {
             std::fs::write(list, text).expect("write list");
         }
         if round == 0 && std::env::var("TRACE_BENCH_VERBOSE").is_ok() {
-            for p in c
-                .problems
-                .iter()
-                .filter(|p| p.kind != EdgeProblemKind::Dynamic)
-            {
+            for p in &c.problems {
                 println!(
                     "  {:?} {}:{}:{} {} {}",
                     p.kind,
