@@ -714,6 +714,53 @@ impl<'a, 'c> Interp<'a, 'c> {
                     Self::cond_to_bools(c, here)
                 }
                 UnaryOp::Void => one(Val::Undefined, here),
+                UnaryOp::TypeOf => {
+                    let v = self.eval(&u.arg, scope);
+                    let mut out = Vec::new();
+                    for a in v {
+                        let name = match &a.val {
+                            Val::Env(var) => {
+                                let defined = atom(Atom::EnvDefined { var: var.clone() });
+                                for (c, t) in
+                                    [(defined.clone(), "string"), (defined.not(), "undefined")]
+                                {
+                                    let c = a.cond.and(&c);
+                                    if !c.is_false() {
+                                        out.push(Alt {
+                                            cond: c,
+                                            val: Val::Str(t.into()),
+                                            span: here,
+                                            origin: None,
+                                        });
+                                    }
+                                }
+                                continue;
+                            }
+                            Val::Str(_) => "string",
+                            Val::Num(_) => "number",
+                            Val::Bool(_) => "boolean",
+                            Val::Undefined => "undefined",
+                            Val::Null | Val::Obj(_) | Val::Array(_) | Val::Url(_) | Val::EnvObj => {
+                                "object"
+                            }
+                            Val::Func(_) | Val::Builtin(_) | Val::Require { .. } => "function",
+                            _ => {
+                                out.extend(gate(
+                                    self.unknown("typeof of an unevaluated value", u.span),
+                                    &a.cond,
+                                ));
+                                continue;
+                            }
+                        };
+                        out.push(Alt {
+                            cond: a.cond,
+                            val: Val::Str(name.into()),
+                            span: here,
+                            origin: None,
+                        });
+                    }
+                    out
+                }
                 _ => self.unknown(format!("unary operator {}", u.op.as_str()), e.span()),
             },
             Expr::Cond(c) => {
