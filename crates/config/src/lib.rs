@@ -24,7 +24,7 @@
 //!   `normalize` (also `path.posix`, named imports), `__dirname`, `__filename`, `process.cwd()`,
 //!   `import.meta.{dirname,filename,url,resolve}`, `new URL(x, import.meta.url)` with
 //!   `.pathname`/`.href`/`toString()`, `fileURLToPath`, `pathToFileURL`;
-//! - conditions: `?:`, `&&`, `||`, `??`, `!`, `===`/`!==`/`==`/`!=`, `Boolean(x)`, on
+//! - conditions: `?:`, `&&`, `||`, `??`, `!`, `===`/`!==`/`==`/`!=`, `Boolean(x)`, `typeof`, `switch`, on
 //!   `process.env.X` (set, defined, equal to a string) and the phase; anything else becomes an
 //!   opaque condition quoted from the source. Every branch is kept with its condition.
 //!
@@ -32,7 +32,7 @@
 //! - values imported from other local modules (`import { handler } from './cache.js'`): the
 //!   crate has no file system by design; the native side could follow them later;
 //! - loops, `try`/`catch` handlers, `break` nested inside a `switch` case's `if`, getters,
-//!   classes, `typeof` tests, string methods (`.replace`, …), dynamic `import()`, `JSON.parse`;
+//!   classes, string methods (`.replace`, …), dynamic `import()`, `JSON.parse`;
 //! - Windows paths (`path.win32`), `file://host/` URLs.
 //!
 //! Every evaluation is bounded (steps, depth, calls, alternatives, objects, condition size).
