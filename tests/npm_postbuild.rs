@@ -1,14 +1,15 @@
 //! The npm distribution in a real Next.js 16.4.6 app, the way a user sets it up: pack both
 //! packages with `scripts/npm-pack`, `npm install --save-dev` the two tarballs, add
-//! `"postbuild": "next-graft"`, run `npm run build`, and check that npm ran `next-graft` (through
-//! the launcher and the platform package, no override); `npx next-graft check` exits 0; the
-//! standalone folder, moved away from the project, constructs and calls both handlers (from
-//! the handlers' own log).
+//! `"postbuild": "next-graft"`; then the builder stage of `examples/Dockerfile` (`npm ci` on a
+//! clean tree, `npm run build`): npm ran `next-graft` (through the launcher and the platform
+//! package, no override); `npx next-graft check` exits 0; the standalone folder, moved away
+//! from the project, constructs and calls both handlers (from the handlers' own log).
 //!
 //! Slow (a real `next build`): in the nextest `e2e` group (`.config/nextest.toml`). Reuses the
 //! e2e harness (`tests/e2e/support.rs`): its cached install of next@16.4.6 and npm cache
-//! (installs are offline after the first run), its app template `tests/e2e/apps/v16-4`, its
-//! heavy-work lock, and its moved-server runner.
+//! (the tarballs install offline), its app template `tests/e2e/apps/v16-4`, its
+//! heavy-work lock, and its moved-server runner. `npm ci` may ask the registry for metadata
+//! that the cache lacks (`--prefer-offline`), as the harness's own installs do.
 //!
 //! The tarballs hold the debug binary that cargo built for this test (`--binary`), so the test
 //! does not wait for an LTO release build; `NPM_POSTBUILD_RELEASE=1` packs the release build
@@ -91,6 +92,10 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
     copy_tree(&repo_root().join("tests/e2e/apps/v16-4"), &app);
     let node_modules = cached_node_modules(&V16_4);
     copy_tree(&node_modules, &app.join("node_modules"));
+    let lock = node_modules.with_file_name("package-lock.json");
+    if lock.is_file() {
+        fs::copy(&lock, app.join("package-lock.json")).expect("copy package-lock.json");
+    }
 
     // What a user types: install the two tarballs as dev dependencies.
     let started = Instant::now();
@@ -120,9 +125,30 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
     pkg["scripts"]["postbuild"] = "next-graft".into();
     fs::write(&pkg_path, serde_json::to_string_pretty(&pkg).unwrap()).expect("write package.json");
 
+    // The builder stage of examples/Dockerfile: `npm ci` from the lockfile that the install
+    // wrote, on a tree without node_modules (the platform package must come back from the
+    // lockfile), then `npm run build`.
+    assert!(
+        app.join("package-lock.json").is_file(),
+        "npm install wrote no package-lock.json"
+    );
+    fs::remove_dir_all(app.join("node_modules")).expect("remove node_modules");
     let build_log = work.dir.join("npm-run-build.log");
     {
         let _heavy = heavy_lock();
+        let started = Instant::now();
+        let mut ci = npm(&app);
+        // Not `--offline`: a lockfile may list packages that no install here ever fetched
+        // (optional ones of other platforms, e.g. tslib under sharp's wasm build), and npm ci
+        // reads their registry metadata when the lockfile omits `resolved`.
+        ci.args(["ci", "--prefer-offline"]);
+        run_to_log(ci, &work.dir.join("npm-ci.log"), "npm ci");
+        timing("npm ci (next@16.4.6 and the tarballs)", started.elapsed());
+        assert!(
+            installed.is_file(),
+            "npm ci did not install {}",
+            installed.display()
+        );
         let mut build = npm(&app);
         build
             .args(["run", "build"])
@@ -179,7 +205,8 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
     assert_eq!(json["next_version"], "16.4.6", "{json}");
     assert_eq!(json["summary"]["errors"], 0, "{json}");
 
-    // The standalone folder, moved away (the project renamed meanwhile), uses both handlers.
+    // The runner stage: the standalone folder with `.next/static` and `public/` copied in,
+    // moved away (the project renamed meanwhile), uses both handlers.
     let server = start_moved_server(&app, "npm-postbuild");
     server.get_ok("/");
     server.get_ok("/cached");
