@@ -3,6 +3,12 @@
 //! has been staged, so an error leaves nothing half-written. Nothing is ever written outside
 //! `<project>/<distDir>` or through a symlink, and a file whose new content equals the old one
 //! is not written at all: a second run writes nothing.
+//!
+//! Interruptions: a run killed at any point leaves every target either old or new (renames are
+//! atomic), plus at most some `.next-graft.*.tmp` / `.link` staging files, which the next run
+//! removes from the directories it writes to before staging. Two runs never interleave: `graft`
+//! holds [`lock`] (an `flock` on the distDir itself, released by the kernel when a process dies)
+//! from reading the manifests to the end of apply. Test-only fault injection: [`failpoint`].
 
 use crate::layout::{is_within, normalize, Layout};
 use crate::manifest::{find_literal, CopyKind, LiteralTarget};
@@ -72,15 +78,133 @@ pub fn apply(layout: &Layout, plan: &Plan) -> Result<Applied, InputError> {
     for action in &plan.actions {
         check_destination(&allowed, action)?;
     }
+    remove_stale_staging(&allowed, plan);
     let mut created = CreatedDirs::default();
     match stage_all(&allowed, plan, &mut created) {
-        Ok(staged) => commit(staged),
+        Ok(staged) => {
+            failpoint("staged");
+            commit(staged)
+        }
         Err(e) => {
             created.rollback();
             Err(e)
         }
     }
 }
+
+/// Holds the distDir lock while alive (see [`lock`]).
+#[derive(Debug)]
+pub struct DistLock {
+    _dir: fs::File,
+}
+
+/// Takes an exclusive `flock` on the distDir directory itself (no lock file: nothing is added to
+/// the tree, and a killed holder releases it). When another run holds it, prints one line on
+/// stderr and waits. `Ok(None)` when the distDir does not exist (nothing to protect; the caller
+/// fails on the missing build).
+pub fn lock(dist_dir: &Path) -> Result<Option<DistLock>, InputError> {
+    use std::os::fd::AsRawFd;
+    let dir = match fs::File::open(dist_dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(dist_dir, format!("cannot open: {e}"))),
+    };
+    let fd = dir.as_raw_fd();
+    // SAFETY: `fd` is a valid open descriptor owned by `dir` for the duration of the calls.
+    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(Some(DistLock { _dir: dir }));
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+        return Err(err(dist_dir, format!("cannot lock: {e}")));
+    }
+    eprintln!(
+        "next-graft: waiting for another next-graft run on {} to finish",
+        dist_dir.display()
+    );
+    loop {
+        // SAFETY: as above.
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+            return Ok(Some(DistLock { _dir: dir }));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err(dist_dir, format!("cannot lock: {e}")));
+        }
+    }
+}
+
+/// Whether `name` is one of apply's staging files (`.next-graft.*.tmp`, `.next-graft.*.link`).
+pub fn is_staging_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    name.starts_with(b".next-graft.") && (name.ends_with(b".tmp") || name.ends_with(b".link"))
+}
+
+/// Removes staging files that a killed run left in the directories this plan writes to (the
+/// caller holds the lock, so no live run owns them). Never follows a symlink; a directory on
+/// the way that is a symlink is skipped (`check_destination` refused it already).
+fn remove_stale_staging(allowed: &Path, plan: &Plan) {
+    let mut dirs: Vec<&Path> = plan
+        .actions
+        .iter()
+        .filter_map(|a| a.destination().parent())
+        .filter(|d| is_within(d, allowed))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        if !fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let stale = is_staging_name(&entry.file_name())
+                && entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_file() || t.is_symlink());
+            if stale {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Test-only fault injection, compiled into debug builds (every test build) and into builds
+/// with the `failpoints` feature; a release build has none. `NEXT_GRAFT_FAILPOINT=<point>`
+/// stops the process with a real `SIGKILL` (no destructor runs, no staging file is removed, as
+/// with `kill -9`) when it reaches `<point>`: a name (`staged`, `stage:<i>`, `commit:<i>`,
+/// `committed`) or `#<n>` for the n-th point reached. `<point>=pause:<ms>` sleeps there instead
+/// (to make two runs overlap in a test).
+#[cfg(any(debug_assertions, feature = "failpoints"))]
+pub fn failpoint(name: &str) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static HITS: AtomicUsize = AtomicUsize::new(0);
+    let Some(spec) = std::env::var_os("NEXT_GRAFT_FAILPOINT") else {
+        return;
+    };
+    let spec = spec.to_string_lossy();
+    let n = HITS.fetch_add(1, Ordering::SeqCst) + 1;
+    let (point, action) = spec.split_once('=').unwrap_or((&spec, "kill"));
+    let hit = point == name || point.strip_prefix('#').and_then(|i| i.parse().ok()) == Some(n);
+    if !hit {
+        return;
+    }
+    if let Some(ms) = action.strip_prefix("pause:").and_then(|m| m.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        return;
+    }
+    // SAFETY: plain syscalls on our own process.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+}
+
+/// Release builds without the `failpoints` feature: no fault injection.
+#[cfg(not(any(debug_assertions, feature = "failpoints")))]
+#[inline(always)]
+pub fn failpoint(_name: &str) {}
 
 struct StagedWrite {
     staged: Staged,
@@ -173,6 +297,7 @@ fn stage_all(
             },
             staged.1,
         ));
+        failpoint(&format!("stage:{index}"));
     }
     Ok(out)
 }
@@ -196,6 +321,7 @@ fn commit(staged: Vec<(StagedWrite, &'static str)>) -> Result<Applied, InputErro
                 guard.armed = false;
             }
         }
+        failpoint(&format!("commit:{}", write.action));
         if let Some(parent) = target.parent() {
             if !dirs.iter().any(|d| d == parent) {
                 dirs.push(parent.to_path_buf());
@@ -207,6 +333,7 @@ fn commit(staged: Vec<(StagedWrite, &'static str)>) -> Result<Applied, InputErro
             _ => applied.rewritten.push(target),
         }
     }
+    failpoint("committed");
     for dir in dirs {
         if let Ok(d) = fs::File::open(&dir) {
             let _ = d.sync_all();

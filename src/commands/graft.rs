@@ -36,6 +36,13 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         .map(|arg| HandlerOverride::parse(arg))
         .collect::<Result<Vec<_>, _>>()?;
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    // One run at a time per distDir, from reading the manifests to the end of apply: a second
+    // run waits, then plans against the tree the first one left.
+    let _lock = if options.dry_run {
+        None
+    } else {
+        apply::lock(&layout.dist_dir)?
+    };
     let recorded = manifest::read(&layout)?;
     let before = check::check(&layout, &recorded);
     let plan = plan::plan(&layout, &recorded, &overrides)?;
