@@ -364,3 +364,62 @@ fn finds_the_installed_platform_package() {
     assert_eq!(text(&out.stdout), "argc=2\n[a b]\n[c]\nstdin:in");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The platform key, with Node's view of the machine faked by a `--require` preload: the
+/// libc comes from `process.report` (no `glibcVersionRuntime` means musl), and a platform
+/// with no package at all gets its own clear line.
+#[test]
+fn platform_and_libc_detection() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("node_modules/next-graft/bin");
+    fs::create_dir_all(&bin).unwrap();
+    let launcher = bin.join("next-graft.js");
+    fs::copy(launcher_js(), &launcher).unwrap();
+    let cases = [
+        (
+            "musl.js",
+            "Object.defineProperty(process, 'platform', { value: 'linux' });
+             Object.defineProperty(process, 'arch', { value: 'x64' });
+             process.report.getReport = () => ({ header: {} });",
+            "(linux-x64-musl): the package @next-graft/linux-x64-musl is not installed",
+        ),
+        (
+            "glibc-arm64.js",
+            "Object.defineProperty(process, 'platform', { value: 'linux' });
+             Object.defineProperty(process, 'arch', { value: 'arm64' });
+             process.report.getReport = () => ({ header: { glibcVersionRuntime: '2.36' } });",
+            "(linux-arm64-gnu): the package @next-graft/linux-arm64-gnu is not installed",
+        ),
+        (
+            "darwin.js",
+            "Object.defineProperty(process, 'platform', { value: 'darwin' });
+             Object.defineProperty(process, 'arch', { value: 'arm64' });",
+            "(darwin-arm64): the package @next-graft/darwin-arm64 is not installed",
+        ),
+        (
+            "s390x.js",
+            "Object.defineProperty(process, 'platform', { value: 'linux' });
+             Object.defineProperty(process, 'arch', { value: 's390x' });
+             process.report.getReport = () => ({ header: { glibcVersionRuntime: '2.36' } });",
+            "published for this platform (linux-s390x-gnu): there is no @next-graft/linux-s390x-gnu package",
+        ),
+    ];
+    for (name, preload, expected) in cases {
+        let preload_path = tmp.path().join(name);
+        fs::write(&preload_path, preload).unwrap();
+        let mut cmd = Command::new("node");
+        cmd.arg("--require")
+            .arg(&preload_path)
+            .arg(&launcher)
+            .env_remove("NEXT_GRAFT_BINARY")
+            .env_remove("NODE_PATH")
+            .env_remove("NODE_OPTIONS")
+            .env("HOME", tmp.path());
+        let out = run(cmd, b"");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(stderr.contains("cargo install"), "{name}: {stderr}");
+    }
+}

@@ -71,7 +71,7 @@ function findBinary() {
   if (!pkg) {
     fail(
       `no next-graft binary is published for this platform (${key}): ` +
-        `no package is built for it; ${FROM_SOURCE}`
+        `there is no @next-graft/${key} package; ${FROM_SOURCE}`
     );
   }
   let pkgDir;
