@@ -358,6 +358,7 @@ fn bad_input_missing_project_dir() {
 fn bad_input_no_build_output() {
     let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
     fs::remove_dir_all(dir.path().join(".next")).unwrap();
+    fs::remove_file(dir.path().join("next.config.js")).unwrap();
     assert_bad_input(dir.path(), &["check"], "run `next build` first");
 }
 
@@ -448,4 +449,75 @@ fn explain_shows_handlers_closures_and_destinations() {
         .unwrap()
         .ends_with(".next/standalone/lib/dep.js"));
     assert_eq!(json["copies"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn before_the_build_check_reads_next_config_alone() {
+    let dir = copy_tree(&fixture("next-15.5.29-v15-5"));
+    fs::remove_dir_all(dir.path().join(".next")).unwrap();
+    fs::write(
+        dir.path().join("next.config.mjs"),
+        "export default {\n  output: 'standalone',\n  cacheHandler: import.meta.resolve('./cache-handler.js'),\n}\n",
+    )
+    .unwrap();
+    fs::remove_file(dir.path().join("next.config.js")).unwrap();
+    let before = tree_hash(dir.path());
+    let out = run(&["check", "--format", "json"], dir.path());
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let json = out.json();
+    assert_eq!(slugs(&json), ["file-url-unsupported"]);
+    let location = &json["findings"][0]["location"];
+    assert!(location["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("next.config.mjs"));
+    assert_eq!(location["line"], 3);
+    assert_eq!(before, tree_hash(dir.path()));
+}
+
+#[test]
+fn relative_handler_path_is_flagged_for_next_start() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    let config = dir.path().join("next.config.js");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        text.replace(
+            "require.resolve('./cache-handler.js')",
+            "'./cache-handler.js'",
+        ),
+    )
+    .unwrap();
+    let out = run(&["check", "--format", "json"], dir.path());
+    let json = out.json();
+    assert!(
+        slugs(&json).contains(&"relative-path-next-start".to_string()),
+        "{}",
+        out.stdout
+    );
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["slug"] == "relative-path-next-start")
+        .unwrap();
+    assert_eq!(
+        finding["location"]["file"].as_str().unwrap(),
+        config.to_str().unwrap()
+    );
+    assert!(finding["source_line"]
+        .as_str()
+        .unwrap()
+        .contains("'./cache-handler.js'"));
+}
+
+#[test]
+fn config_syntax_error_is_exit_2_with_line_and_column() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    fs::write(
+        dir.path().join("next.config.js"),
+        "module.exports = {\n  cacheHandler: require.resolve('./x.js'),,\n}\n",
+    )
+    .unwrap();
+    assert_bad_input(dir.path(), &["check"], "next.config.js:2:");
 }

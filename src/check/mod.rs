@@ -46,6 +46,41 @@ pub struct HandlerStatus {
 pub struct CheckOutcome {
     pub handlers: Vec<HandlerStatus>,
     pub findings: Vec<Finding>,
+    /// What next.config says (set by `verify`; `None` from `check` alone).
+    #[serde(skip)]
+    pub config: Option<crate::config::ConfigCheck>,
+}
+
+/// The full verdict for the commands: what the build recorded (`check`), reconciled with what
+/// next.config meant (`config::check_config`). Without build output (`recorded` is `None`) only
+/// next.config is checked, which is useful before `next build`; with neither, there is nothing
+/// to check (exit 2). A config that cannot be parsed is an `InputError` (exit 2).
+pub fn verify(
+    layout: &Layout,
+    recorded: Option<&Recorded>,
+) -> Result<CheckOutcome, crate::InputError> {
+    let recorded_handlers = recorded
+        .and_then(Recorded::authoritative)
+        .map(|c| c.handlers.as_slice());
+    let config = crate::config::check_config(layout, recorded_handlers)?;
+    if recorded.is_none() && config.analysis.is_none() {
+        return Err(crate::InputError::new(format!(
+            "{}: no build output (required-server-files.json not found) and no next.config; run `next build` first",
+            layout.dist_dir.display()
+        )));
+    }
+    let mut outcome = match recorded {
+        Some(recorded) => check(layout, recorded),
+        None => CheckOutcome {
+            handlers: Vec::new(),
+            findings: Vec::new(),
+            config: None,
+        },
+    };
+    outcome.findings.extend(config.findings.iter().cloned());
+    sort_findings(&mut outcome.findings);
+    outcome.config = Some(config);
+    Ok(outcome)
 }
 
 /// Checks every recorded handler for every deployment mode the build supports.
@@ -76,6 +111,7 @@ pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
         return CheckOutcome {
             handlers: Vec::new(),
             findings,
+            config: None,
         };
     };
     let mut checker = Checker::new(layout, version_facts);
@@ -89,7 +125,11 @@ pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
     findings.extend(copies_disagree(recorded));
     findings.append(&mut checker.findings);
     sort_findings(&mut findings);
-    CheckOutcome { handlers, findings }
+    CheckOutcome {
+        handlers,
+        findings,
+        config: None,
+    }
 }
 
 pub fn sort_findings(findings: &mut Vec<Finding>) {

@@ -57,7 +57,7 @@ fn placed_files(layout: &Layout, status: &HandlerStatus) -> Vec<PlacedFile> {
 pub fn explain(common: &Common) -> Result<Outcome, InputError> {
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
-    let mut outcome = check::check(&layout, &recorded);
+    let mut outcome = check::verify(&layout, Some(&recorded))?;
     crate::findings::attach_source_lines(&mut outcome.findings);
     let placed: Vec<Vec<PlacedFile>> = outcome
         .handlers
@@ -152,6 +152,30 @@ fn human(
             "no complete build"
         }
     );
+
+    if let Some(config) = &outcome.config {
+        match &config.analysis {
+            Some(analysis) => {
+                let handlers = recorded.authoritative().map(|c| c.handlers.as_slice());
+                out.push('\n');
+                out.push_str(&crate::config::explain::render(
+                    analysis,
+                    handlers,
+                    layout.next_version(),
+                ));
+            }
+            None => {
+                let _ = writeln!(out, "\nnext.config   none ({:?})", config.discovery);
+            }
+        }
+        if !config.use_cache_kinds.is_empty() {
+            let _ = writeln!(
+                out,
+                "'use cache'   used in the app (kinds: {})",
+                config.use_cache_kinds.join(", ")
+            );
+        }
+    }
 
     let _ = writeln!(out, "\nconfig copies recorded by the build:");
     for copy in &recorded.copies {

@@ -44,7 +44,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         apply::lock(&layout.dist_dir)?
     };
     let recorded = manifest::read(&layout)?;
-    let before = check::check(&layout, &recorded);
+    let before = check::verify(&layout, Some(&recorded))?;
     let plan = plan::plan(&layout, &recorded, &overrides)?;
 
     if options.dry_run {
@@ -63,7 +63,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     // Verify the tree as it is now.
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
-    let after = check::check(&layout, &recorded);
+    let after = check::verify(&layout, Some(&recorded))?;
     let mut findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
     crate::findings::attach_source_lines(&mut findings);
     let stdout = render(common, &layout, &after, &findings, &plan, Some(&applied));

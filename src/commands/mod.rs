@@ -49,8 +49,12 @@ fn exit_code(errors: usize) -> i32 {
 /// `next-graft check`: analyze and verify; writes nothing.
 pub fn check(common: &Common) -> Result<Outcome, InputError> {
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
-    let recorded = manifest::read(&layout)?;
-    let mut outcome = check::check(&layout, &recorded);
+    let recorded = if layout.has_build() {
+        Some(manifest::read(&layout)?)
+    } else {
+        None
+    };
+    let mut outcome = check::verify(&layout, recorded.as_ref())?;
     crate::findings::attach_source_lines(&mut outcome.findings);
     let stdout = render("check", common, &layout, &outcome);
     Ok(Outcome {
@@ -71,6 +75,10 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
                 serde_json::to_value(&outcome.handlers).unwrap_or_default(),
             ),
             ("layout", serde_json::to_value(layout).unwrap_or_default()),
+            (
+                "config",
+                serde_json::to_value(&outcome.config).unwrap_or_default(),
+            ),
         ],
     };
     match common.format {
