@@ -76,7 +76,17 @@ enum Command {
         /// Seconds to wait for the server to listen, and for each request.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
+        /// Which server to run: the moved standalone folder, or `next start` (default: standalone
+        /// when the build has standalone output).
+        #[arg(long, value_enum)]
+        mode: Option<SmokeMode>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SmokeMode {
+    Standalone,
+    Start,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,7 +130,9 @@ fn main() -> ExitCode {
     let top_graft_given = !top_graft.handlers.is_empty() || top_graft.dry_run;
     let command = cli.command.unwrap_or(Command::Graft(GraftArgs::default()));
     if top_graft_given && !matches!(command, Command::Graft(_)) {
-        eprintln!("next-graft: error: --handler and --dry-run belong to `graft` (the default command)");
+        eprintln!(
+            "next-graft: error: --handler and --dry-run belong to `graft` (the default command)"
+        );
         return ExitCode::from(2);
     }
     let result = match command {
@@ -139,10 +151,15 @@ fn main() -> ExitCode {
             routes,
             requests,
             timeout,
+            mode,
         } => commands::smoke(
             &common,
             &next_graft::smoke::SmokeOptions {
                 routes,
+                mode: mode.map(|m| match m {
+                    SmokeMode::Standalone => next_graft::smoke::Mode::Standalone,
+                    SmokeMode::Start => next_graft::smoke::Mode::Start,
+                }),
                 requests,
                 timeout: std::time::Duration::from_secs(timeout),
             },

@@ -27,6 +27,8 @@ pub use server::Isolation;
 pub struct SmokeOptions {
     /// Routes to request; empty = every page and route handler the build lists.
     pub routes: Vec<String>,
+    /// `None`: standalone when the build has standalone output, else `next start`.
+    pub mode: Option<Mode>,
     pub requests: u32,
     pub timeout: Duration,
 }
@@ -77,6 +79,7 @@ pub struct RequestResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SmokeReport {
+    pub mode: Mode,
     pub handlers: Vec<HandlerActivity>,
     pub requests: Vec<RequestResult>,
     /// The server's own error lines (`⨯ …`, `ERR_MODULE_NOT_FOUND`, …).
@@ -108,6 +111,28 @@ pub fn find_node() -> Result<PathBuf, InputError> {
         })
 }
 
+/// Which production server a smoke run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// `node server.js` of a copy of the standalone folder, as a Docker image holds it.
+    Standalone,
+    /// `next start` through the project's own `next` binary, in a temporary copy of the project.
+    Start,
+}
+
+/// A temporary deployment with probes in place, ready to start.
+struct Prepared {
+    temp: tempfile::TempDir,
+    cwd: PathBuf,
+    script: PathBuf,
+    args: Vec<String>,
+    guard: PathBuf,
+    log: PathBuf,
+    hidden: Vec<PathBuf>,
+    activity: Vec<HandlerActivity>,
+}
+
 pub fn run(
     layout: &Layout,
     recorded: &Recorded,
@@ -115,83 +140,28 @@ pub fn run(
 ) -> Result<SmokeReport, InputError> {
     let started = Instant::now();
     let node = find_node()?;
-    let Some(standalone) = &layout.standalone else {
-        return Err(InputError::new(format!(
-            "{}: no standalone output; smoke runs `node server.js` of a build with `output: 'standalone'`",
-            layout.dist_dir.display()
-        )));
-    };
+    let mode = options.mode.unwrap_or(if layout.standalone.is_some() {
+        Mode::Standalone
+    } else {
+        Mode::Start
+    });
     let statuses = check::check(layout, recorded).handlers;
     let active: Vec<&HandlerStatus> = statuses.iter().filter(|h| h.active).collect();
-
-    let temp = tempfile::Builder::new()
-        .prefix("next-graft-smoke-")
-        .tempdir()
-        .map_err(|e| InputError::new(format!("cannot create a temporary directory: {e}")))?;
-    let image = temp.path().join("app");
-    copy_tree(&standalone.root, &image)?;
-    let server_dir = normalize(&image.join(&layout.relative_app_dir));
-    let dist_in_image = server_dir.join(&layout.dist_dir_name);
-    let static_dir = layout.dist_dir.join("static");
-    if static_dir.is_dir() {
-        copy_tree(&static_dir, &dist_in_image.join("static"))?;
-    }
-    let public_dir = layout.project_dir.join("public");
-    if public_dir.is_dir() {
-        copy_tree(&public_dir, &server_dir.join("public"))?;
-    }
-
-    // Probes, and the copy's config pointed at them.
-    let probe_dir = server_dir.join(".next-graft-probe");
-    fs::create_dir_all(&probe_dir).map_err(|e| io_error(&probe_dir, e))?;
-    let server_js = server_dir.join("server.js");
-    let mut copies = vec![manifest::read_copy(&server_js, CopyKind::ServerJs)?];
-    let json_copy = dist_in_image.join("required-server-files.json");
-    if json_copy.is_file() {
-        copies.push(manifest::read_copy(&json_copy, CopyKind::StandaloneJson)?);
-    }
-    let runtime_dist = copies[0]
-        .dist_dir
-        .clone()
-        .unwrap_or_else(|| format!("./{}", layout.dist_dir_name));
-    let runtime_dist = normalize(&server_dir.join(runtime_dist));
-    let mut activity = Vec::new();
-    for (index, status) in active.iter().enumerate() {
-        let real = if Path::new(&status.value).is_absolute() {
-            PathBuf::from(&status.value)
-        } else {
-            normalize(&runtime_dist.join(status.value.trim_start_matches("file://")))
-        };
-        let probe_path = probe_dir.join(format!("probe-{index}.mjs"));
-        let is_class = status.kind == "isr";
-        write(&probe_path, &probe::esm_probe(&status.key, &real, is_class))?;
-        let probe_value = relative_value(&runtime_dist, &probe_path);
-        for copy in &mut copies {
-            set_handler(&mut copy.config, &status.key, &probe_value);
-        }
-        activity.push(HandlerActivity {
-            key: status.key.clone(),
-            kind: status.kind.clone(),
-            loaded: false,
-            load_error: None,
-            constructed: 0,
-            calls: BTreeMap::new(),
-        });
-    }
-    for copy in &copies {
-        let original = fs::read_to_string(&copy.file).map_err(|e| io_error(&copy.file, e))?;
-        write(&copy.file, &copy.render_with(&original, &copy.config)?)?;
-    }
-    let guard = probe_dir.join("guard.mjs");
-    write(&guard, &probe::guard_module())?;
-    let log = temp.path().join("probe.log");
-    write(&log, "")?;
-
-    let hidden: Vec<PathBuf> = {
-        let mut dirs = vec![layout.tracing_root.clone(), layout.project_dir.clone()];
-        dirs.dedup();
-        dirs
+    let prepared = match mode {
+        Mode::Standalone => prepare_standalone(layout, &active)?,
+        Mode::Start => prepare_start(layout, recorded)?,
     };
+    let Prepared {
+        temp,
+        cwd,
+        script,
+        args,
+        guard,
+        log,
+        hidden,
+        mut activity,
+    } = prepared;
+
     let hidden_env = hidden
         .iter()
         .map(|d| d.display().to_string())
@@ -199,8 +169,9 @@ pub fn run(
         .join(":");
     let mut server = server::Server::start(server::Launch {
         node: &node,
-        server_dir: &server_dir,
-        script: "server.js",
+        server_dir: &cwd,
+        script: &script.display().to_string(),
+        args,
         guard: &guard,
         env: vec![
             (probe::LOG_ENV.to_string(), log.display().to_string()),
@@ -248,6 +219,7 @@ pub fn run(
     read_probe_log(&log, &mut activity, &mut escapes);
     let server_errors = server_error_lines(&server.output);
     let mut report = SmokeReport {
+        mode,
         handlers: activity,
         requests,
         server_errors,
@@ -263,6 +235,247 @@ pub fn run(
     Ok(report)
 }
 
+fn temp_dir() -> Result<tempfile::TempDir, InputError> {
+    tempfile::Builder::new()
+        .prefix("next-graft-smoke-")
+        .tempdir()
+        .map_err(|e| InputError::new(format!("cannot create a temporary directory: {e}")))
+}
+
+fn new_activity(key: &str, kind: &str) -> HandlerActivity {
+    HandlerActivity {
+        key: key.to_string(),
+        kind: kind.to_string(),
+        loaded: false,
+        load_error: None,
+        constructed: 0,
+        calls: BTreeMap::new(),
+    }
+}
+
+/// Writes the guard and an empty probe log into the temporary directory.
+fn write_guard_and_log(temp: &Path, probe_dir: &Path) -> Result<(PathBuf, PathBuf), InputError> {
+    fs::create_dir_all(probe_dir).map_err(|e| io_error(probe_dir, e))?;
+    let guard = probe_dir.join("guard.mjs");
+    write(&guard, &probe::guard_module())?;
+    let log = temp.join("probe.log");
+    write(&log, "")?;
+    Ok((guard, log))
+}
+
+/// Standalone: copy the deployable output, point the copy's config at generated probes.
+fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prepared, InputError> {
+    let Some(standalone) = &layout.standalone else {
+        return Err(InputError::new(format!(
+            "{}: no standalone output; use `--mode start` for a build served with `next start`",
+            layout.dist_dir.display()
+        )));
+    };
+    let temp = temp_dir()?;
+    let image = temp.path().join("app");
+    copy_tree(&standalone.root, &image, &[])?;
+    let server_dir = normalize(&image.join(&layout.relative_app_dir));
+    let dist_in_image = server_dir.join(&layout.dist_dir_name);
+    let static_dir = layout.dist_dir.join("static");
+    if static_dir.is_dir() {
+        copy_tree(&static_dir, &dist_in_image.join("static"), &[])?;
+    }
+    let public_dir = layout.project_dir.join("public");
+    if public_dir.is_dir() {
+        copy_tree(&public_dir, &server_dir.join("public"), &[])?;
+    }
+
+    let probe_dir = server_dir.join(".next-graft-probe");
+    let (guard, log) = write_guard_and_log(temp.path(), &probe_dir)?;
+    let server_js = server_dir.join("server.js");
+    let mut copies = vec![manifest::read_copy(&server_js, CopyKind::ServerJs)?];
+    let json_copy = dist_in_image.join("required-server-files.json");
+    if json_copy.is_file() {
+        copies.push(manifest::read_copy(&json_copy, CopyKind::StandaloneJson)?);
+    }
+    let runtime_dist = copies[0]
+        .dist_dir
+        .clone()
+        .unwrap_or_else(|| format!("./{}", layout.dist_dir_name));
+    let runtime_dist = normalize(&server_dir.join(runtime_dist));
+    let mut activity = Vec::new();
+    for (index, status) in active.iter().enumerate() {
+        let value = status.value.trim_start_matches("file://");
+        let real = if Path::new(value).is_absolute() {
+            PathBuf::from(value)
+        } else {
+            normalize(&runtime_dist.join(value))
+        };
+        let probe_path = probe_dir.join(format!("probe-{index}.mjs"));
+        let is_class = status.kind == "isr";
+        write(
+            &probe_path,
+            &probe::probe(&status.key, &real, is_class, probe::ProbeFormat::Esm),
+        )?;
+        let probe_value = relative_value(&runtime_dist, &probe_path);
+        for copy in &mut copies {
+            set_handler(&mut copy.config, &status.key, &probe_value);
+        }
+        activity.push(new_activity(&status.key, &status.kind));
+    }
+    for copy in &copies {
+        let original = fs::read_to_string(&copy.file).map_err(|e| io_error(&copy.file, e))?;
+        write(&copy.file, &copy.render_with(&original, &copy.config)?)?;
+    }
+    let hidden = {
+        let mut dirs = vec![layout.tracing_root.clone(), layout.project_dir.clone()];
+        dirs.dedup();
+        dirs
+    };
+    Ok(Prepared {
+        temp,
+        cwd: server_dir,
+        script: PathBuf::from("server.js"),
+        args: Vec::new(),
+        guard,
+        log,
+        hidden,
+        activity,
+    })
+}
+
+/// `next start`: a temporary copy of the project (node_modules linked, not copied) in which each
+/// recorded handler file is replaced by a probe and the real module moved beside it, so its
+/// relative imports still work. next.config is re-evaluated by `next start` in the copy, as it
+/// is in production, so a handler path that only works on the build machine fails here too.
+fn prepare_start(layout: &Layout, recorded: &Recorded) -> Result<Prepared, InputError> {
+    let Some(next) = &layout.next else {
+        return Err(InputError::new(format!(
+            "{}: no `next` package found to run `next start`",
+            layout.project_dir.display()
+        )));
+    };
+    if !layout.supports_next_start {
+        return Err(InputError::new(format!(
+            "{}: no complete build (BUILD_ID missing); run `next build` first",
+            layout.dist_dir.display()
+        )));
+    }
+    let temp = temp_dir()?;
+    let root_copy = temp.path().join("app");
+    let app = normalize(&root_copy.join(&layout.relative_app_dir));
+    let skip = [
+        layout.dist_dir.join("standalone"),
+        layout.dist_dir.join("cache"),
+        layout.project_dir.join(".git"),
+    ];
+    copy_tree(&layout.project_dir, &app, &skip)?;
+    // Link every node_modules on the way from the tracing root to the project, so packages
+    // resolve exactly as they do in the project (hoisted or not).
+    let mut dir = layout.project_dir.clone();
+    loop {
+        let modules = dir.join("node_modules");
+        if modules.is_dir() {
+            let rel = dir
+                .strip_prefix(&layout.tracing_root)
+                .unwrap_or(Path::new(""));
+            let link = root_copy.join(rel).join("node_modules");
+            if let Some(parent) = link.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
+            }
+            std::os::unix::fs::symlink(&modules, &link).map_err(|e| io_error(&link, e))?;
+        }
+        if dir == layout.tracing_root || !dir.pop() {
+            break;
+        }
+    }
+    let probe_dir = app.join(".next-graft-probe");
+    let (guard, log) = write_guard_and_log(temp.path(), &probe_dir)?;
+
+    let copy = recorded.copy(CopyKind::ProjectJson).ok_or_else(|| {
+        InputError::new(format!(
+            "{}: no required-server-files.json",
+            layout.dist_dir.display()
+        ))
+    })?;
+    let dist_in_copy = app.join(&layout.dist_dir_name);
+    let version = layout.next_version().map(crate::versions::facts);
+    let mut activity = Vec::new();
+    let mut probed: Vec<PathBuf> = Vec::new();
+    for handler in &copy.handlers {
+        let active = version.is_none_or(|_| {
+            check::check(layout, recorded)
+                .handlers
+                .iter()
+                .any(|h| h.key == handler.key && h.active)
+        });
+        if !active {
+            continue;
+        }
+        let value = handler.value.trim_start_matches("file://");
+        let real = match Path::new(value) {
+            p if p.is_absolute() => match p.strip_prefix(&layout.project_dir) {
+                Ok(rel) => app.join(rel),
+                Err(_) => p.to_path_buf(),
+            },
+            p => normalize(&dist_in_copy.join(p)),
+        };
+        activity.push(new_activity(&handler.key, handler.kind()));
+        if !real.is_file() || !real.starts_with(&app) || probed.contains(&real) {
+            continue;
+        }
+        let (Some(stem), Some(ext)) = (
+            real.file_stem().and_then(|s| s.to_str()),
+            real.extension().and_then(|e| e.to_str()),
+        ) else {
+            continue;
+        };
+        let moved = real.with_file_name(format!("{stem}.next-graft-real.{ext}"));
+        fs::rename(&real, &moved).map_err(|e| io_error(&real, e))?;
+        let format = if is_esm_file(&real) {
+            probe::ProbeFormat::Esm
+        } else {
+            probe::ProbeFormat::Cjs
+        };
+        write(
+            &real,
+            &probe::probe(&handler.key, &moved, handler.kind() == "isr", format),
+        )?;
+        probed.push(real);
+    }
+    let script = next
+        .package_json
+        .parent()
+        .map(|d| d.join("dist/bin/next"))
+        .unwrap_or_default();
+    Ok(Prepared {
+        temp,
+        cwd: app,
+        script,
+        args: vec![
+            "start".into(),
+            "-p".into(),
+            "{port}".into(),
+            "-H".into(),
+            "127.0.0.1".into(),
+        ],
+        guard,
+        log,
+        hidden: Vec::new(),
+        activity,
+    })
+}
+
+/// Node's rule: `.mjs` is ESM, `.cjs` CommonJS, `.js` follows the nearest package.json `type`.
+fn is_esm_file(path: &Path) -> bool {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("mjs") | Some("mts") => true,
+        Some("cjs") | Some("cts") => false,
+        _ => {
+            path.ancestors().skip(1).find_map(|dir| {
+                let text = fs::read_to_string(dir.join("package.json")).ok()?;
+                let value: Value = serde_json::from_str(&text).ok()?;
+                Some(value.get("type").and_then(Value::as_str) == Some("module"))
+            }) == Some(true)
+        }
+    }
+}
+
 /// Per handler: loaded, constructed, calls per method; then the requests.
 pub fn render_human(report: &SmokeReport) -> String {
     use std::fmt::Write as _;
@@ -270,10 +483,15 @@ pub fn render_human(report: &SmokeReport) -> String {
     let isolation = match report.isolation {
         Isolation::MountNamespace => "build tree hidden in a mount namespace",
         Isolation::GuardOnly => "build tree watched by the guard",
+        Isolation::None => "next start in a copy of the project",
+    };
+    let what = match report.mode {
+        Mode::Standalone => "moved standalone server",
+        Mode::Start => "`next start`",
     };
     let _ = writeln!(
         out,
-        "smoke: moved server on 127.0.0.1:{} ({isolation}), {} ms",
+        "smoke: {what} on 127.0.0.1:{} ({isolation}), {} ms",
         report.port, report.duration_ms
     );
     for h in &report.handlers {
@@ -323,9 +541,18 @@ fn write(path: &Path, text: &str) -> Result<(), InputError> {
     fs::write(path, text).map_err(|e| io_error(path, e))
 }
 
-/// Copies a tree as an image build would: symlinks stay symlinks.
-fn copy_tree(from: &Path, to: &Path) -> Result<(), InputError> {
-    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+/// Copies a tree as an image build would: symlinks stay symlinks. Directories named
+/// `node_modules` are skipped when `skip` is not empty (the start mode links them instead), as
+/// are the paths in `skip`.
+fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), InputError> {
+    let skipping = !skip.is_empty();
+    let walker = walkdir::WalkDir::new(from)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| {
+            !(skipping && (e.file_name() == "node_modules" || skip.iter().any(|s| e.path() == s)))
+        });
+    for entry in walker {
         let entry = entry.map_err(|e| InputError::new(format!("{}: {e}", from.display())))?;
         let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let target = to.join(rel);

@@ -19,6 +19,8 @@ pub enum Isolation {
     MountNamespace,
     /// Only the guard module's reports (the directories stay readable).
     GuardOnly,
+    /// Nothing hidden (`next start` runs in a copy of the project that links its node_modules).
+    None,
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.
@@ -53,6 +55,8 @@ pub struct Launch<'a> {
     pub node: &'a Path,
     pub server_dir: &'a Path,
     pub script: &'a str,
+    /// Arguments after the script; `{port}` is replaced by the chosen port.
+    pub args: Vec<String>,
     pub guard: &'a Path,
     pub env: Vec<(String, String)>,
     /// Directories to hide (never ones that contain `server_dir`).
@@ -73,16 +77,24 @@ impl Server {
             .iter()
             .filter(|h| !launch.server_dir.starts_with(h) && h.is_dir())
             .collect();
-        let isolation = if !hideable.is_empty() && mount_namespace_available() {
+        let isolation = if launch.hidden.is_empty() {
+            Isolation::None
+        } else if !hideable.is_empty() && mount_namespace_available() {
             Isolation::MountNamespace
         } else {
             Isolation::GuardOnly
         };
-        let node_args = vec![
+        let mut node_args = vec![
             "--import".to_string(),
             crate::smoke::probe::file_url(launch.guard),
             launch.script.to_string(),
         ];
+        node_args.extend(
+            launch
+                .args
+                .iter()
+                .map(|a| a.replace("{port}", &port.to_string())),
+        );
         let mut command = match isolation {
             Isolation::MountNamespace => {
                 // `unshare` and `sh` exec in place, so the child's pid is node's pid.
@@ -102,7 +114,7 @@ impl Server {
                 }
                 c
             }
-            Isolation::GuardOnly => {
+            Isolation::GuardOnly | Isolation::None => {
                 let mut c = Command::new(launch.node);
                 c.args(&node_args);
                 c
@@ -268,6 +280,7 @@ mod tests {
             node: &node,
             server_dir: dir.path(),
             script: "server.js",
+            args: vec![],
             guard: &guard,
             env: vec![],
             hidden: vec![],
