@@ -224,3 +224,68 @@ fn e2e_smoke_v16_deleted_handler_fails_with_the_servers_own_error() {
         "the report should quote the server's own error line: {errors}"
     );
 }
+
+#[test]
+fn e2e_smoke_next_start_mode_v16_handlers_are_called() {
+    let build = build(&V16_4);
+    let run = smoke(&build.dir, &["--mode", "start"]);
+    assert_eq!(run.code, 0, "{:#}\n{}", run.json, run.stderr);
+    assert_eq!(run.json["smoke"]["mode"], "start");
+    assert!(
+        run.calls("cacheHandler", "get") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+    assert!(
+        run.calls("cacheHandlers.default", "set") > 0,
+        "{:#}",
+        run.json["smoke"]
+    );
+}
+
+/// `relative-path-next-start` stays honest: `next start` re-reads next.config and really fails
+/// to load a plain relative handler path (it joins it to `.next/`), while `check` warns.
+#[test]
+fn e2e_next_start_really_fails_on_a_relative_handler_path_and_check_says_why() {
+    let build = build(&V16_4);
+    let copy = copy_project(&build, "relative-start");
+    let config = copy.dir.join("next.config.js");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("require.resolve('./cache-handler.js')"),
+        "{text}"
+    );
+    std::fs::write(
+        &config,
+        text.replace(
+            "require.resolve('./cache-handler.js')",
+            "'./cache-handler.js'",
+        ),
+    )
+    .unwrap();
+
+    let check = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .args(["check", "--format", "json", "--project"])
+        .arg(&copy.dir)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&check.stdout).unwrap();
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["slug"] == "relative-path-next-start")
+        .unwrap_or_else(|| panic!("no relative-path-next-start: {json:#}"));
+    assert_eq!(finding["location"]["line"], 4, "{finding:#}");
+
+    let run = smoke(
+        &copy.dir,
+        &["--mode", "start", "--route", "/", "--requests", "1"],
+    );
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    let errors = run.json["smoke"]["server_errors"].to_string();
+    assert!(
+        errors.contains("Cannot find module") && errors.contains(".next/cache-handler.js"),
+        "next start should fail to load <dir>/.next/cache-handler.js: {errors}"
+    );
+}

@@ -747,10 +747,13 @@ fn strip_ansi(text: &str) -> String {
 /// request answered with a 5xx.
 fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let server_js = layout
-        .standalone
-        .as_ref()
-        .map(|s| Location::file(&s.server_js));
+    let server_js = match report.mode {
+        Mode::Standalone => layout
+            .standalone
+            .as_ref()
+            .map(|s| Location::file(&s.server_js)),
+        Mode::Start => None,
+    };
     let with_errors = |mut f: Finding| {
         for line in report.server_errors.iter().take(5) {
             f = f.with_note(format!("server: {line}"));
@@ -766,7 +769,7 @@ fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
             findings.push(with_errors(at(Finding::error(
                 Slug::SmokeHandlerNotLoaded,
                 format!(
-                    "the moved server could not load the `{}` handler: {error}",
+                    "the production server could not load the `{}` handler: {error}",
                     handler.key
                 ),
             )
@@ -778,7 +781,7 @@ fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
             findings.push(with_errors(at(Finding::error(
                 Slug::SmokeHandlerNotLoaded,
                 format!(
-                    "the moved server never loaded the `{}` handler",
+                    "the production server never loaded the `{}` handler",
                     handler.key
                 ),
             )
