@@ -23,7 +23,7 @@ use support::*;
 fn e2e_v14_isr_moved_server_uses_handler_and_check_passes() {
     let build = build(&V14_ISR);
     {
-        let server = start_moved_server(&build.dir, "v14-isr");
+        let server = build.start_server("v14-isr");
         server.get_ok("/");
         server.get_ok("/isr");
         server.get_ok("/isr");
@@ -40,7 +40,7 @@ fn e2e_v14_isr_moved_server_uses_handler_and_check_passes() {
 fn e2e_v15_1_preload_bug_use_cache_handler_loaded_never_called_and_check_reports_it() {
     let build = build(&V15_1_PRELOAD);
     {
-        let server = start_moved_server(&build.dir, "v15-1-preload");
+        let server = build.start_server("v15-1-preload");
         server.get_ok("/");
         server.get_ok("/cached");
         server.get_ok("/cached");
@@ -67,7 +67,7 @@ fn e2e_v15_1_preload_bug_use_cache_handler_loaded_never_called_and_check_reports
 fn e2e_v15_5_moved_server_uses_both_handlers_and_check_passes() {
     let build = build(&V15_5);
     {
-        let server = start_moved_server(&build.dir, "v15-5");
+        let server = build.start_server("v15-5");
         server.get_ok("/");
         server.get_ok("/isr");
         server.get_ok("/data");
@@ -87,7 +87,7 @@ fn e2e_v15_5_moved_server_uses_both_handlers_and_check_passes() {
 fn e2e_v16_4_moved_server_uses_both_handlers_and_check_passes() {
     let build = build(&V16_4);
     {
-        let server = start_moved_server(&build.dir, "v16-4");
+        let server = build.start_server("v16-4");
         server.get_ok("/");
         server.get_ok("/cached");
         server.get_ok("/cached");
@@ -108,7 +108,7 @@ fn e2e_v16_4_moved_server_uses_both_handlers_and_check_passes() {
 
 /// Deletes `rels` from the standalone tree of a copy of `build`, asserts that the moved server
 /// of that copy answers `path` with 500, and returns the copy for `check` or `graft`.
-fn broken_copy(build: &Build, label: &str, rels: &[&str], path: &str) -> Scratch {
+fn broken_copy(build: &Build, label: &str, rels: &[&str], path: &str) -> ProjectCopy {
     let copy = copy_project(build, label);
     for rel in rels {
         let victim = copy.dir.join(".next/standalone").join(rel);
@@ -119,7 +119,7 @@ fn broken_copy(build: &Build, label: &str, rels: &[&str], path: &str) -> Scratch
             std::fs::remove_file(&victim).expect("delete file");
         }
     }
-    let server = start_moved_server(&copy.dir, label);
+    let server = copy.start_server(label);
     let (status, _) = server.get(path);
     assert_eq!(
         status,
@@ -214,7 +214,7 @@ fn e2e_v14_isr_graft_restores_handler_and_dependency() {
         "second graft fixed something again: {}",
         again.stdout
     );
-    let server = start_moved_server(&copy.dir, "v14-isr-grafted");
+    let server = copy.start_server("v14-isr-grafted");
     server.get_ok("/isr");
     server.get_ok("/data");
     for event in ["load", "construct", "get", "set"] {
@@ -230,7 +230,7 @@ fn e2e_v15_1_graft_works_around_preload_bug_and_use_cache_handler_is_called() {
     run.assert(0, &[]);
     run.assert_fixed("preload-bug");
     check(&copy.dir).assert(0, &[]);
-    let server = start_moved_server(&copy.dir, "v15-1-grafted");
+    let server = copy.start_server("v15-1-grafted");
     server.get_ok("/");
     server.get_ok("/cached");
     server.get_ok("/cached");
@@ -248,7 +248,7 @@ fn e2e_v15_5_graft_restores_local_dependency() {
     run.assert(0, &[]);
     run.assert_fixed("dependency-missing");
     check(&copy.dir).assert(0, &[]);
-    let server = start_moved_server(&copy.dir, "v15-5-grafted");
+    let server = copy.start_server("v15-5-grafted");
     server.get_ok("/");
     server.get_ok("/cached");
     for event in ["construct", "get", "set"] {
@@ -267,7 +267,7 @@ fn e2e_v16_4_graft_restores_use_cache_handler() {
     run.assert(0, &[]);
     run.assert_fixed("handler-missing");
     check(&copy.dir).assert(0, &[]);
-    let server = start_moved_server(&copy.dir, "v16-4-grafted");
+    let server = copy.start_server("v16-4-grafted");
     server.get_ok("/");
     server.get_ok("/cached");
     for event in ["get", "set"] {
@@ -281,4 +281,37 @@ fn e2e_v16_4_graft_cannot_fix_unresolvable_dependency() {
     let build = build(&V16_4_UNRESOLVABLE);
     let copy = copy_project(&build, "graft");
     graft(&copy.dir).assert(1, &["dependency-unresolvable"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 6: the handler lives outside the tracing root (a shared folder beside the app).
+// `next build` (webpack) succeeds, leaves it out of standalone and serializes a path that
+// escapes the tree; graft relocates it inside and rewrites the path.
+
+#[test]
+fn e2e_v16_4_webpack_handler_outside_tracing_root() {
+    let build = build(&V16_4_OUTSIDE_ROOT);
+    {
+        let server = build.start_server("v16-4-outside-root");
+        let (status, _) = server.get("/");
+        assert_eq!(
+            status,
+            500,
+            "the handler outside the tracing root should be missing in production\n{}",
+            server.diagnostics()
+        );
+    }
+    check(&build.dir).assert(1, &["outside-tracing-root"]);
+
+    let copy = copy_project(&build, "graft");
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("outside-tracing-root");
+    check(&copy.dir).assert(0, &[]);
+    let server = copy.start_server("v16-4-outside-root-grafted");
+    server.get_ok("/");
+    server.get_ok("/");
+    for event in ["load", "construct", "get", "set"] {
+        server.assert_called("isr", event);
+    }
 }

@@ -37,6 +37,11 @@ pub struct App {
     pub next: &'static str,
     /// Extra environment for `next build` only.
     pub build_env: &'static [(&'static str, &'static str)],
+    /// Extra arguments for `next build` (e.g. `--webpack` on 16.x).
+    pub build_args: &'static [&'static str],
+    /// The Next project inside the template: `""`, or a subdirectory when the template also
+    /// holds files beside the project (e.g. a handler outside its tracing root).
+    pub project: &'static str,
 }
 
 pub const V14_ISR: App = App {
@@ -45,6 +50,8 @@ pub const V14_ISR: App = App {
     overlay: None,
     next: "14.2.35",
     build_env: &[],
+    build_args: &[],
+    project: "",
 };
 
 pub const V15_1_PRELOAD: App = App {
@@ -54,6 +61,8 @@ pub const V15_1_PRELOAD: App = App {
     next: "15.1.12",
     // 15.1 rejects `experimental.dynamicIO` on a stable release unless told not to check.
     build_env: &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")],
+    build_args: &[],
+    project: "",
 };
 
 pub const V15_5: App = App {
@@ -62,6 +71,8 @@ pub const V15_5: App = App {
     overlay: None,
     next: "15.5.29",
     build_env: &[],
+    build_args: &[],
+    project: "",
 };
 
 pub const V16_4: App = App {
@@ -70,6 +81,8 @@ pub const V16_4: App = App {
     overlay: None,
     next: "16.4.6",
     build_env: &[],
+    build_args: &[],
+    project: "",
 };
 
 /// The 16.4 app whose ISR handler requires a package that is not installed. Turbopack only
@@ -80,6 +93,22 @@ pub const V16_4_UNRESOLVABLE: App = App {
     overlay: Some("unresolvable"),
     next: "16.4.6",
     build_env: &[],
+    build_args: &[],
+    project: "",
+};
+
+/// A 16.4 app whose ISR handler lives beside the project, outside its tracing root
+/// (`outputFileTracingRoot: __dirname`): `next build` leaves it out of standalone and
+/// serializes `../../shared/cache-handler.js`, which escapes the tree. Built with webpack:
+/// Turbopack refuses to build it (tests/e2e/FINDINGS.md §5).
+pub const V16_4_OUTSIDE_ROOT: App = App {
+    name: "v16-4-outside-root",
+    template: "v16-4-outside-root",
+    overlay: None,
+    next: "16.4.6",
+    build_env: &[],
+    build_args: &["--webpack"],
+    project: "web",
 };
 
 pub fn repo_root() -> PathBuf {
@@ -254,6 +283,7 @@ fn app_dependencies(app: &App) -> Value {
     let pkg = repo_root()
         .join("tests/e2e/apps")
         .join(app.template)
+        .join(app.project)
         .join("package.json");
     let json: Value = serde_json::from_str(
         &fs::read_to_string(&pkg).unwrap_or_else(|e| panic!("read {}: {e}", pkg.display())),
@@ -371,9 +401,19 @@ fn node_version() -> String {
 
 /// A built app, locked for the caller: no other test renames or rebuilds it meanwhile.
 pub struct Build {
+    /// The Next project (`root` or a subdirectory of it).
     pub dir: PathBuf,
+    /// The copied template: what is renamed away while a moved server runs.
+    pub root: PathBuf,
     pub app_name: &'static str,
     _lock: Lock,
+}
+
+impl Build {
+    /// The moved standalone server of this build, with the whole build renamed away.
+    pub fn start_server(&self, label: &str) -> MovedServer {
+        start_moved_server_away(&self.dir, &self.root, label)
+    }
 }
 
 /// Returns the app's build, building it first when its inputs changed or it never ran.
@@ -381,7 +421,15 @@ pub fn build(app: &App) -> Build {
     let lock = Lock::acquire(&format!("app-{}", app.name));
     let apps = repo_root().join("tests/e2e/apps");
     let mut h = DefaultHasher::new();
-    (BUILD_RECIPE, app.next, app.build_env, node_version()).hash(&mut h);
+    (
+        BUILD_RECIPE,
+        app.next,
+        app.build_env,
+        app.build_args,
+        app.project,
+        node_version(),
+    )
+        .hash(&mut h);
     hash_tree(&apps.join(app.template), &mut h);
     if let Some(o) = app.overlay {
         hash_tree(&apps.join("overlays").join(o), &mut h);
@@ -399,9 +447,15 @@ pub fn build(app: &App) -> Build {
         if !dir.exists() && away.exists() {
             let _ = fs::rename(&away, dir);
         }
-        if *k == key && dir.join(".next/standalone/server.js").is_file() {
+        if *k == key
+            && dir
+                .join(app.project)
+                .join(".next/standalone/server.js")
+                .is_file()
+        {
             return Build {
-                dir: dir.clone(),
+                dir: dir.join(app.project),
+                root: dir.clone(),
                 app_name: app.name,
                 _lock: lock,
             };
@@ -420,10 +474,12 @@ pub fn build(app: &App) -> Build {
     }
     // A real node_modules inside the app (not a symlink to the cache): Next derives the
     // tracing root from the app, and files outside it are dropped from standalone.
-    copy_tree(&node_modules, &dir.join("node_modules"));
+    let project = dir.join(app.project);
+    copy_tree(&node_modules, &project.join("node_modules"));
     let mut cmd = Command::new("node");
-    cmd.current_dir(&dir)
-        .args(["node_modules/next/dist/bin/next", "build"]);
+    cmd.current_dir(&project)
+        .args(["node_modules/next/dist/bin/next", "build"])
+        .args(app.build_args);
     hygiene(&mut cmd);
     // Kept apart from the server's log: build-time calls prove nothing about production.
     cmd.env("GRAFT_HANDLER_LOG", dir.join("build-handler.log"));
@@ -448,7 +504,8 @@ pub fn build(app: &App) -> Build {
         }
     }
     Build {
-        dir,
+        dir: project,
+        root: dir,
         app_name: app.name,
         _lock: lock,
     }
@@ -478,22 +535,53 @@ impl Drop for Scratch {
     }
 }
 
-/// A copy of a built project to break: node_modules hard-linked (read-only use), the rest
-/// (sources, `.next`, the standalone tree) really copied. The manifests in the copy still
-/// name the original build dir, as any project moved after its build would.
-pub fn copy_project(build: &Build, label: &str) -> Scratch {
-    let dir = unique(&format!("{}-{label}", build.app_name));
-    fs::create_dir_all(&dir).expect("create scenario dir");
-    for entry in fs::read_dir(&build.dir).expect("read build dir") {
+/// A copy of a build, to break or to graft. Removed on drop unless the test is failing.
+pub struct ProjectCopy {
+    /// The Next project inside the copy.
+    pub dir: PathBuf,
+    scratch: Scratch,
+}
+
+impl ProjectCopy {
+    /// The moved standalone server of this copy, with the whole copy renamed away.
+    pub fn start_server(&self, label: &str) -> MovedServer {
+        start_moved_server_away(&self.dir, &self.scratch.dir, label)
+    }
+}
+
+/// A copy of a built project: node_modules hard-linked (only ever read or deleted from), the
+/// rest (sources, `.next`, the standalone tree) really copied, so tests may edit it. The
+/// manifests in the copy still name the original build dir, as in any project moved after its
+/// build.
+pub fn copy_project(build: &Build, label: &str) -> ProjectCopy {
+    let root = unique(&format!("{}-{label}", build.app_name));
+    copy_mixed(&build.root, &root);
+    let rel = build
+        .dir
+        .strip_prefix(&build.root)
+        .expect("project inside root");
+    ProjectCopy {
+        dir: root.join(rel),
+        scratch: Scratch { dir: root },
+    }
+}
+
+/// Hard-links the source trees' `node_modules` (big, never written by the tools under test),
+/// copies everything else; `.next` is copied whole, so the standalone tree (which `graft`
+/// writes to) shares no inode with the original build.
+fn copy_mixed(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create copy dir");
+    for entry in fs::read_dir(from).expect("read build dir") {
         let p = entry.expect("entry").path();
-        let to = dir.join(p.file_name().expect("file name"));
+        let dest = to.join(p.file_name().expect("file name"));
         if p.file_name().is_some_and(|n| n == "node_modules") {
-            link_tree(&p, &to);
+            link_tree(&p, &dest);
+        } else if p.is_dir() && !p.is_symlink() && p.file_name().is_some_and(|n| n != ".next") {
+            copy_mixed(&p, &dest);
         } else {
-            copy_tree(&p, &to);
+            copy_tree(&p, &dest);
         }
     }
-    Scratch { dir }
 }
 
 /// Renames a directory away for as long as it lives, then back.
@@ -552,6 +640,11 @@ pub struct MovedServer {
 }
 
 pub fn start_moved_server(project: &Path, label: &str) -> MovedServer {
+    start_moved_server_away(project, project, label)
+}
+
+/// As [`start_moved_server`], renaming `away` (the project or a directory holding it) instead.
+pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> MovedServer {
     let moved = Scratch {
         dir: unique(&format!("moved-{label}")),
     };
@@ -570,7 +663,7 @@ pub fn start_moved_server(project: &Path, label: &str) -> MovedServer {
     if project.join("public").is_dir() {
         copy_tree(&project.join("public"), &moved.dir.join("public"));
     }
-    let away = Away::new(project);
+    let away = Away::new(away);
 
     let port = free_port();
     let handler_log = moved.dir.join("graft-handler.log");
