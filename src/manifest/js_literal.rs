@@ -35,8 +35,18 @@ pub fn find_literal(
     text: &str,
     target: LiteralTarget,
 ) -> Result<Range<usize>, InputError> {
+    if let Some(at) = too_deep(text) {
+        let line = text[..at].matches('\n').count() + 1;
+        let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+        return Err(InputError::new(format!(
+            "{}:{line}:{col}: nesting deeper than {MAX_BRACKET_DEPTH} levels: not a file written by `next build`",
+            path.display()
+        )));
+    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(FileName::Real(path.to_path_buf()).into(), text.to_string());
+    // SWC drops a leading byte order mark: its positions count from after it.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut recovered = Vec::new();
     let program = parse_file_as_program(
         &fm,
@@ -68,14 +78,40 @@ pub fn find_literal(
         ))
     })?;
     let start = fm.start_pos.0;
-    let (lo, hi) = ((span.lo.0 - start) as usize, (span.hi.0 - start) as usize);
-    if lo > hi || hi > text.len() {
+    let (lo, hi) = (
+        (span.lo.0 - start) as usize + bom,
+        (span.hi.0 - start) as usize + bom,
+    );
+    if lo > hi || hi > text.len() || !text.is_char_boundary(lo) || !text.is_char_boundary(hi) {
         return Err(InputError::new(format!(
             "{}: literal span out of range",
             path.display()
         )));
     }
     Ok(lo..hi)
+}
+
+/// Bracket nesting beyond which a file is not parsed: SWC's parser (and dropping its AST) recurse
+/// per level, and a stack overflow aborts the process. A serialized config is a few levels deep.
+const MAX_BRACKET_DEPTH: usize = 256;
+
+/// The byte offset where `text` first nests `(`/`[`/`{` deeper than [`MAX_BRACKET_DEPTH`]
+/// (a naive count: strings and comments are not skipped, which only matters for absurd files).
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 struct Finder {
@@ -165,6 +201,29 @@ process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(nextConfig)
         assert!(
             err.message
                 .starts_with("/x/server.js: no `const nextConfig"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_the_span() {
+        let text = format!("\u{feff}{SERVER_JS}");
+        let range = find_literal(Path::new("server.js"), &text, LiteralTarget::NextConfig).unwrap();
+        assert!(text[range].starts_with("{\"env\""));
+    }
+
+    #[test]
+    fn absurd_nesting_is_an_error_not_a_stack_overflow() {
+        let text = format!(
+            "const nextConfig = {{\"a\":{}{}}}",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        );
+        let err =
+            find_literal(Path::new("/x/server.js"), &text, LiteralTarget::NextConfig).unwrap_err();
+        assert!(
+            err.message.starts_with("/x/server.js:1:") && err.message.contains("nesting"),
             "{}",
             err.message
         );
