@@ -221,6 +221,21 @@ fn is_ts(file: &Path) -> bool {
 
 /// Parse a config file with SWC. Errors carry the file, line and column.
 pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
+    // SWC's parser recurses per bracket level: refuse absurd nesting before it overflows the
+    // stack (which aborts the process). Real configs stay far below.
+    if let Some(at) = too_deep(source) {
+        let (line, column) = SpanInfo {
+            lo: at as u32,
+            hi: at as u32,
+        }
+        .line_col(source);
+        return Err(ConfigError::Syntax {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!("nesting deeper than {MAX_BRACKET_DEPTH} levels: not analysed"),
+        });
+    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(
         FileName::Real(file.to_path_buf()).into(),
@@ -269,6 +284,28 @@ pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
         }
     }
     Ok((program, base))
+}
+
+/// Bracket nesting beyond which a config is not parsed (see [`parse`]).
+const MAX_BRACKET_DEPTH: usize = 256;
+
+/// The byte offset where `source` first nests `(`/`[`/`{` deeper than [`MAX_BRACKET_DEPTH`]
+/// (a naive count: strings and comments are not skipped).
+fn too_deep(source: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in source.bytes().enumerate() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `"type"` of the nearest package.json above `dir`.
