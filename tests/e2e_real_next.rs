@@ -315,3 +315,50 @@ fn e2e_v16_4_webpack_handler_outside_tracing_root() {
         server.assert_called("isr", event);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 7: a monorepo (relativeAppDir `apps/web`, handlers in `packages/cache`). Next traces
+// the handlers itself; check agrees, and graft restores a missing one at the right place.
+
+#[test]
+fn e2e_v16_4_monorepo_moved_server_uses_both_handlers_and_check_passes() {
+    let build = build(&V16_4_MONOREPO);
+    {
+        let server = build.start_server("v16-4-monorepo");
+        server.get_ok("/");
+        server.get_ok("/cached");
+        server.get_ok("/cached");
+        for event in ["load", "construct", "get", "set"] {
+            server.assert_called("isr", event);
+        }
+        for event in ["load", "get", "set"] {
+            server.assert_called("default", event);
+        }
+    }
+    check(&build.dir).assert(0, &[]);
+}
+
+#[test]
+fn e2e_v16_4_monorepo_graft_restores_workspace_handler() {
+    let build = build(&V16_4_MONOREPO);
+    let copy = broken_copy(
+        &build,
+        "graft",
+        &["packages/cache/handler.js", "packages/cache/dep.js"],
+        "/",
+    );
+    check(&copy.dir).assert(1, &["handler-missing"]);
+    let run = graft(&copy.dir);
+    run.assert(0, &[]);
+    run.assert_fixed("handler-missing");
+    check(&copy.dir).assert(0, &[]);
+    let server = copy.start_server("v16-4-monorepo-grafted");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    for event in ["construct", "get", "set"] {
+        server.assert_called("isr", event);
+    }
+    for event in ["get", "set"] {
+        server.assert_called("default", event);
+    }
+}

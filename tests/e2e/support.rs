@@ -111,13 +111,30 @@ pub const V16_4_OUTSIDE_ROOT: App = App {
     project: "web",
 };
 
+/// A 16.4 monorepo: the app in `apps/web`, the tracing root at the repo root, both handlers
+/// in `packages/cache`. The standalone server is `standalone/apps/web/server.js`.
+pub const V16_4_MONOREPO: App = App {
+    name: "v16-4-monorepo",
+    template: "v16-4-monorepo",
+    overlay: None,
+    next: "16.4.6",
+    build_env: &[],
+    build_args: &[],
+    project: "apps/web",
+};
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The cargo target dir (CARGO_TARGET_TMPDIR is `<target>/tmp`), so a custom
-/// `CARGO_TARGET_DIR` keeps the caches out of git too.
+/// Where `e2e-cache` and `e2e-work` live: `$NEXT_GRAFT_E2E_DIR` when set (e.g. to share one
+/// cache between checkouts or keep it in a CI cache), otherwise the cargo target dir
+/// (CARGO_TARGET_TMPDIR is `<target>/tmp`), so a custom `CARGO_TARGET_DIR` keeps them out of
+/// git too.
 fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("NEXT_GRAFT_E2E_DIR") {
+        return PathBuf::from(dir);
+    }
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     tmp.parent().map(Path::to_path_buf).unwrap_or(tmp)
 }
@@ -447,12 +464,7 @@ pub fn build(app: &App) -> Build {
         if !dir.exists() && away.exists() {
             let _ = fs::rename(&away, dir);
         }
-        if *k == key
-            && dir
-                .join(app.project)
-                .join(".next/standalone/server.js")
-                .is_file()
-        {
+        if *k == key && dir.join(app.project).join(".next/BUILD_ID").is_file() {
             return Build {
                 dir: dir.join(app.project),
                 root: dir.clone(),
@@ -649,19 +661,21 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
         dir: unique(&format!("moved-{label}")),
     };
     let standalone = project.join(".next/standalone");
-    assert!(
-        standalone.join("server.js").is_file(),
-        "no standalone server in {}",
-        project.display()
-    );
     copy_tree(&standalone, &moved.dir);
+    // In a monorepo the server sits at `standalone/<relativeAppDir>/server.js`.
+    let server_dir = moved.dir.join(relative_app_dir(project));
+    assert!(
+        server_dir.join("server.js").is_file(),
+        "no standalone server.js at {}",
+        server_dir.display()
+    );
     // `next build` leaves static assets and public/ for the deployer to copy.
     let static_dir = project.join(".next/static");
     if static_dir.is_dir() {
-        copy_tree(&static_dir, &moved.dir.join(".next/static"));
+        copy_tree(&static_dir, &server_dir.join(".next/static"));
     }
     if project.join("public").is_dir() {
-        copy_tree(&project.join("public"), &moved.dir.join("public"));
+        copy_tree(&project.join("public"), &server_dir.join("public"));
     }
     let away = Away::new(away);
 
@@ -671,7 +685,7 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
     let out = File::create(&output).expect("create server log");
     let err = out.try_clone().expect("clone server log");
     let mut cmd = Command::new("node");
-    cmd.current_dir(&moved.dir)
+    cmd.current_dir(&server_dir)
         .arg("server.js")
         .env("PORT", port.to_string())
         .env("HOSTNAME", "127.0.0.1")
@@ -694,6 +708,17 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
     };
     server.wait_listening();
     server
+}
+
+/// `relativeAppDir` from the build's `required-server-files.json` (`""` in a single package).
+fn relative_app_dir(project: &Path) -> String {
+    let manifest = project.join(".next/required-server-files.json");
+    let json: Value = serde_json::from_str(
+        &fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("read {}: {e}", manifest.display())),
+    )
+    .unwrap_or_else(|e| panic!("parse {}: {e}", manifest.display()));
+    json["relativeAppDir"].as_str().unwrap_or("").to_string()
 }
 
 fn free_port() -> u16 {
