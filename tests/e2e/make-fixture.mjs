@@ -1,94 +1,138 @@
 #!/usr/bin/env node
 // Copies a trimmed, offline copy of a real `next build` output into fixtures/ for the fast
-// fixture tests. Usage: node tests/e2e/make-fixture.mjs <built app dir> <fixture dir>
+// fixture tests.
 //
-// Kept: what next-graft reads (package.json, next.config.*, handler sources and their local and
-// npm dependencies, the manifests, node_modules/next/package.json for the version, the
-// standalone server.js with its embedded config) plus the nft traces that mention the handlers,
-// trimmed to the handler closure. Dropped: chunks, compiled pages, the rest of node_modules.
-// Absolute build paths inside manifests are kept verbatim: handling them is part of the job.
+//   node tests/e2e/make-fixture.mjs <build root> <fixture dir> [<project dir inside root>]
+//
+// <build root> is the copied app template (for a monorepo, the repo; the Next project is then
+// <build root>/<project>). Kept: what next-graft reads: the project's package.json and
+// next.config.*, the root package.json, each handler (named by the build's
+// required-server-files.json) with its closure as the build traced it (or, when the build did
+// not trace it, the files beside it), node_modules/ms (real) and node_modules/next/package.json
+// (the version); the manifests; the nft traces that list a handler, trimmed to the files this
+// fixture keeps; and the same handler files, manifests and server.js from .next/standalone.
+// Dropped: chunks, compiled pages, the rest of node_modules. Absolute build paths inside the
+// manifests are kept verbatim: handling them is part of the job.
 import fs from 'node:fs';
 import path from 'node:path';
 
-const [src, dst] = process.argv.slice(2).map((p) => path.resolve(p));
-if (!src || !dst) {
-  console.error('usage: make-fixture.mjs <built app dir> <fixture dir>');
+const [srcArg, dstArg, projectRel = ''] = process.argv.slice(2);
+if (!srcArg || !dstArg) {
+  console.error('usage: make-fixture.mjs <build root> <fixture dir> [<project dir inside root>]');
   process.exit(2);
 }
+const root = path.resolve(srcArg);
+const dst = path.resolve(dstArg);
+const project = path.join(root, projectRel);
+const dist = path.join(project, '.next');
 fs.rmSync(dst, { recursive: true, force: true });
 
-const copy = (rel, from = src) => {
-  const s = path.join(from, rel);
-  if (!fs.existsSync(s)) return false;
+const kept = new Set(); // absolute source paths copied into the fixture
+const copyAbs = (abs) => {
+  if (!fs.existsSync(abs) || kept.has(abs)) return;
+  const rel = path.relative(root, abs);
+  if (rel.startsWith('..')) return; // outside the build root: nothing to keep
   fs.mkdirSync(path.dirname(path.join(dst, rel)), { recursive: true });
-  fs.cpSync(s, path.join(dst, rel), { recursive: true });
-  return true;
+  fs.cpSync(abs, path.join(dst, rel), { recursive: true });
+  kept.add(abs);
 };
 
-// Handler sources: every top-level *.js/*.mjs/*.cjs except next.config, plus lib/.
-const handlerFiles = fs
-  .readdirSync(src)
-  .filter((f) => /\.(c|m)?js$/.test(f) && !f.startsWith('next.config'));
-const configFiles = fs.readdirSync(src).filter((f) => f.startsWith('next.config'));
-const sourceRels = [...handlerFiles, 'lib'];
+const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'required-server-files.json'), 'utf8'));
+const config = manifest.config;
+const values = [
+  config.cacheHandler,
+  ...Object.values(config.cacheHandlers || {}),
+  ...Object.values((config.experimental || {}).cacheHandlers || {}),
+].filter((v) => typeof v === 'string' && v);
+const handlers = [...new Set(values.map((v) => path.resolve(dist, v)))];
+const tracingRoot = config.outputFileTracingRoot || (config.experimental || {}).outputFileTracingRoot || project;
+const relativeAppDir = manifest.relativeAppDir || '';
 
-for (const rel of ['package.json', ...configFiles, ...sourceRels]) copy(rel);
-copy('node_modules/next/package.json');
-copy('node_modules/ms');
-for (const rel of ['required-server-files.json', 'required-server-files.js', 'BUILD_ID', 'package.json']) {
-  copy(path.join('.next', rel));
-}
+// Project files.
+copyAbs(path.join(root, 'package.json'));
+copyAbs(path.join(project, 'package.json'));
+for (const f of fs.readdirSync(project)) if (f.startsWith('next.config')) copyAbs(path.join(project, f));
+copyAbs(path.join(project, 'node_modules/next/package.json'));
+copyAbs(path.join(project, 'node_modules/ms'));
 
-// nft traces that name a handler, trimmed to the entries that point at files the fixture keeps
-// (the handler closure and the app's package.json); everything else would dangle.
-const handlerNames = handlerFiles;
+// nft traces that list a handler.
 const traces = [];
 const walk = (dir) => {
   for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, ent.name);
     if (ent.isDirectory()) {
-      if (ent.name !== 'standalone' && ent.name !== 'cache' && ent.name !== 'static') walk(p);
+      if (!['standalone', 'cache', 'static'].includes(ent.name)) walk(p);
     } else if (ent.name.endsWith('.nft.json')) traces.push(p);
   }
 };
-walk(path.join(src, '.next'));
-const kept = [];
-for (const t of traces) {
+walk(dist);
+const handlerTraces = traces.filter((t) => {
   const json = JSON.parse(fs.readFileSync(t, 'utf8'));
-  const mentions = json.files.filter((f) => handlerNames.includes(path.basename(f)));
-  if (mentions.length === 0) continue;
-  // One route trace is representative: Turbopack and 15.5+ repeat the handler in all of them.
-  const rel = path.relative(src, t);
-  if (rel.includes(`${path.sep}server${path.sep}`) && !/server\/app\/page\.js\.nft\.json$/.test(rel)) continue;
-  const traceDir = path.dirname(t);
+  return json.files.some((f) => handlers.includes(path.resolve(path.dirname(t), f)));
+});
+
+// Handler closure: what the build traced outside node_modules; else the files beside each
+// handler (an untraced handler, e.g. one outside the tracing root).
+for (const h of handlers) {
+  copyAbs(h);
+  for (const f of fs.readdirSync(path.dirname(h))) {
+    if (/\.(c|m)?js$|^package\.json$/.test(f)) copyAbs(path.join(path.dirname(h), f));
+  }
+  const lib = path.join(path.dirname(h), 'lib');
+  if (fs.existsSync(lib)) copyAbs(lib);
+}
+for (const t of handlerTraces) {
+  const json = JSON.parse(fs.readFileSync(t, 'utf8'));
+  for (const f of json.files) {
+    const abs = path.resolve(path.dirname(t), f);
+    if (!abs.includes(`${path.sep}node_modules${path.sep}`) && !abs.startsWith(dist)) copyAbs(abs);
+  }
+}
+
+// Manifests.
+for (const f of ['required-server-files.json', 'required-server-files.js', 'BUILD_ID', 'package.json']) {
+  copyAbs(path.join(dist, f));
+}
+
+// Traces, trimmed to entries that point at files this fixture keeps (the rest would dangle).
+// One route trace is representative: Turbopack repeats the handlers in all of them.
+const report = [];
+const routeTrace = handlerTraces.find((t) => /server\/app\/page\.js\.nft\.json$/.test(t));
+for (const t of handlerTraces) {
+  if (t.includes(`${path.sep}server${path.sep}`) && t !== routeTrace) continue;
+  const json = JSON.parse(fs.readFileSync(t, 'utf8'));
   const idx = json.files
-    .map((f, i) => [f, i])
-    .filter(([f]) => fs.existsSync(path.join(dst, path.relative(src, path.resolve(traceDir, f)))))
+    .map((f, i) => [path.resolve(path.dirname(t), f), i])
+    .filter(([abs]) => [...kept].some((k) => abs === k || abs.startsWith(k + path.sep)))
     .map(([, i]) => i);
   const trimmed = { ...json, files: idx.map((i) => json.files[i]) };
   // Turbopack traces carry fileHashes parallel to files: keep them aligned.
   if (Array.isArray(json.fileHashes)) trimmed.fileHashes = idx.map((i) => json.fileHashes[i]);
+  const rel = path.relative(root, t);
   fs.mkdirSync(path.dirname(path.join(dst, rel)), { recursive: true });
   fs.writeFileSync(path.join(dst, rel), JSON.stringify(trimmed));
-  kept.push(`${rel}: ${json.files.length} -> ${trimmed.files.length} entries`);
+  report.push(`${rel}: ${json.files.length} -> ${trimmed.files.length} entries`);
 }
 
-// The standalone tree: server entry, manifests, handlers with their deps, version marker.
-const sa = path.join(src, '.next', 'standalone');
-const saDst = path.join('.next', 'standalone');
-for (const rel of [
-  'server.js',
-  'package.json',
-  '.next/required-server-files.json',
-  '.next/BUILD_ID',
-  '.next/package.json',
-  'node_modules/next/package.json',
-  'node_modules/ms',
-  ...sourceRels,
-]) {
+// The standalone tree: the server dir's entry and manifests, every kept source file at its
+// place under the tracing root, and the version marker and ms wherever node_modules are.
+const sa = path.join(dist, 'standalone');
+const saDst = path.join(dst, path.relative(root, sa));
+const copySa = (rel) => {
   const s = path.join(sa, rel);
-  if (!fs.existsSync(s)) continue;
-  fs.mkdirSync(path.dirname(path.join(dst, saDst, rel)), { recursive: true });
-  fs.cpSync(s, path.join(dst, saDst, rel), { recursive: true });
+  if (!fs.existsSync(s)) return;
+  fs.mkdirSync(path.dirname(path.join(saDst, rel)), { recursive: true });
+  fs.cpSync(s, path.join(saDst, rel), { recursive: true });
+};
+for (const f of ['server.js', 'package.json', '.next/required-server-files.json', '.next/BUILD_ID', '.next/package.json']) {
+  copySa(path.join(relativeAppDir, f));
 }
-console.log(kept.join('\n'));
+for (const abs of kept) {
+  const rel = path.relative(tracingRoot, abs);
+  if (!rel.startsWith('..') && !abs.startsWith(dist) && !abs.includes(`${path.sep}node_modules${path.sep}`)) copySa(rel);
+}
+for (const nm of [path.join(relativeAppDir, 'node_modules'), 'node_modules']) {
+  copySa(path.join(nm, 'next/package.json'));
+  copySa(path.join(nm, 'ms'));
+}
+console.log(report.join('\n'));
