@@ -104,6 +104,11 @@ pub enum EdgeProblemKind {
     /// An ESM import of a `.json` file without `with { type: 'json' }`: Node refuses it
     /// (`ERR_IMPORT_ATTRIBUTE_MISSING`). `target` is the JSON file.
     JsonWithoutType,
+    /// Info: a `./x.js` specifier was resolved to the TypeScript source `./x.ts` (the TS ESM
+    /// convention). The file is traced, but Node's own type stripping does not map `.js` to
+    /// `.ts`: run natively, this import fails unless the handler is compiled. `target` is the
+    /// `.ts` file.
+    TsSourceAlias,
 }
 
 /// One problem, located in the importing file.
@@ -393,6 +398,20 @@ impl Tracer {
                             }
                         }
                         for p in paths {
+                            if !bare && is_ts_alias(spec, &p) {
+                                out.problems.push(EdgeProblem {
+                                    target: Some(p.clone()),
+                                    ..problem(
+                                        EdgeProblemKind::TsSourceAlias,
+                                        file,
+                                        at,
+                                        spec,
+                                        "resolved to the TypeScript source; Node's type stripping \
+                                         loads only the file named, so this needs compiling"
+                                            .into(),
+                                    )
+                                });
+                            }
                             self.add_resolved(out, &p, file, edge, fsx, via, importer_pjson);
                         }
                     }
@@ -658,6 +677,14 @@ fn problem(
         target: None,
         optional: false,
     }
+}
+
+/// `./x.js` resolved to `x.ts` (or `.mjs` → `.mts`, `.cjs` → `.cts`) by extension aliasing.
+fn is_ts_alias(spec: &str, resolved: &Path) -> bool {
+    let written_js = [".js", ".mjs", ".cjs", ".jsx"]
+        .iter()
+        .any(|e| spec.ends_with(e));
+    written_js && matches!(fsx::ext(resolved).as_str(), "ts" | "mts" | "cts" | "tsx")
 }
 
 /// `./x`, `../x`, `/abs`, `file:` — everything that is not a package (or `#import`) request.
