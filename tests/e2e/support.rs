@@ -1,13 +1,13 @@
 //! Support for the real-Next.js end-to-end suite (`tests/e2e_real_next.rs`).
 //!
-//! Layout under the cargo target dir:
+//! Layout under the cargo target dir (or `$NEXT_GRAFT_E2E_DIR`):
 //! - `e2e-cache/next-<ver>/node_modules`: one `npm install` per Next version, shared by apps.
 //! - `e2e-cache/npm-cache`: npm's own cache, so a rebuilt install needs no network.
 //! - `e2e-cache/*.lock`: cross-process locks (`flock`), see [`Lock`].
 //! - `e2e-work/<app>-<pid>-<n>/`: one build per app, reused by every test of that app while
 //!   its inputs are unchanged (`e2e-work/<app>.build` names it, with the key of its inputs).
 //! - `e2e-work/<label>-<pid>-<n>/`: scenario copies and moved standalone folders; removed when
-//!   the test passes, kept for inspection when it fails.
+//!   the test passes, kept for inspection when it fails (until the next run sweeps them).
 
 #![allow(dead_code)] // each test binary uses a different part
 
