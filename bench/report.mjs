@@ -1,0 +1,87 @@
+// Turns the raw results of bench/run into the markdown table of docs/performance.md.
+//   node bench/report.mjs <raw dir> <repo>
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [raw] = process.argv.slice(2);
+const read = (f) => fs.readFileSync(path.join(raw, f), 'utf8');
+const exists = (f) => fs.existsSync(path.join(raw, f));
+const meta = Object.fromEntries(
+  read('meta.env')
+    .trim()
+    .split('\n')
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
+
+const names = { realistic: 'realistic', large: 'large closure', bigrepo: 'big repo' };
+const results = {};
+for (const w of ['realistic', 'large', 'bigrepo']) {
+  if (!exists(`${w}.json`)) continue;
+  const hf = JSON.parse(read(`${w}.json`)).results;
+  const t = Object.fromEntries(hf.map((r) => [r.command, r]));
+  const rss = {};
+  for (const line of read(`${w}.rss`).trim().split('\n')) {
+    const [what, kb] = line.trim().split(/\s+/);
+    if (!/^\d+$/.test(kb || '')) continue;
+    rss[what] = Math.max(rss[what] || 0, Number(kb));
+  }
+  results[w] = {
+    t,
+    rss,
+    files: read(`${w}.files`).trim().split('\n').filter(Boolean).length,
+    nftFiles: Number(read(`${w}.nft-files`).trim()),
+    load: read(`${w}.load`).trim(),
+  };
+}
+
+const ms = (r) => `${(r.median * 1000).toFixed(0)} ms`;
+const spread = (r) => `${(r.median * 1000).toFixed(0)} ms (${(r.min * 1000).toFixed(0)}–${(r.max * 1000).toFixed(0)})`;
+const mib = (kb) => (kb ? `${(kb / 1024).toFixed(1)} MiB` : 'n/a');
+const x = (a, b) => a / b;
+const fmt = (v) => `${v.toFixed(2)}×`;
+
+const out = [];
+out.push(`### Results (${meta.date})`);
+out.push('');
+out.push(
+  `next-graft ${meta.commit} · node ${meta.node} · ${meta.nproc} cores (${meta.cpu}) · hyperfine ${meta.hyperfine}, ` +
+    `median of ${Object.values(results)[0]?.t.graft.times.length ?? '?'} runs after warm-up, tree reset before each run · ` +
+    `load average before/after: ${meta.load_before} / ${meta.load_after}`,
+);
+out.push('');
+out.push('| workload | files added (graft / nft) | nft script | floor (cp) | next-graft | next-graft check | max RSS graft / check / nft | load (1/5/15 min) |');
+out.push('|---|---|---|---|---|---|---|---|');
+for (const [w, r] of Object.entries(results)) {
+  out.push(
+    `| ${names[w]} | ${r.files} / ${r.nftFiles} | ${spread(r.t.nft)} | ${spread(r.t.floor)} | ${spread(r.t.graft)} | ${spread(r.t.check)} | ${mib(r.rss.graft)} / ${mib(r.rss.check)} / ${mib(r.rss.nft)} | ${r.load} |`,
+  );
+}
+out.push('');
+out.push('Ratios (medians of the same run) against the targets:');
+out.push('');
+out.push('| ratio | target | value | met |');
+out.push('|---|---|---|---|');
+const row = (what, target, value, ok) => out.push(`| ${what} | ${target} | ${value} | ${ok ? 'yes' : '**no**'} |`);
+for (const [w, r] of Object.entries(results)) {
+  const speedup = x(r.t.nft.median, r.t.graft.median);
+  row(`${names[w]}: nft script / next-graft`, '≥ 10×', fmt(speedup), speedup >= 10);
+  const overFloor = x(r.t.graft.median, r.t.floor.median);
+  row(`${names[w]}: next-graft / floor`, '≤ 3×', fmt(overFloor), overFloor <= 3);
+}
+if (results.realistic) {
+  const r = results.realistic;
+  const c = x(r.t.check.median, r.t.floor.median);
+  row('realistic: next-graft check / floor', '≤ 2×', fmt(c), c <= 2);
+}
+if (results.realistic && results.bigrepo) {
+  const g = x(results.bigrepo.t.graft.median, results.realistic.t.graft.median);
+  row('next-graft: big repo / realistic', '≤ 1.10×', fmt(g), g <= 1.1);
+  const c = x(results.bigrepo.t.check.median, results.realistic.t.check.median);
+  row('next-graft check: big repo / realistic', '≤ 1.10×', fmt(c), c <= 1.1);
+}
+if (results.realistic) {
+  const kb = results.realistic.rss.graft;
+  row('realistic: max RSS of next-graft', '< 64 MiB', mib(kb), kb < 64 * 1024);
+}
+out.push('');
+console.log(out.join('\n'));
