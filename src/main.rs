@@ -32,6 +32,9 @@ struct GraftArgs {
     /// Print the plan; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Also copy `public/`, `.next/static` and `.next/cache/fetch-cache` into the standalone tree.
+    #[arg(long)]
+    assets: bool,
 }
 
 #[derive(clap::Args)]
@@ -127,11 +130,11 @@ fn main() -> ExitCode {
         verbose: g.verbose,
     };
     let top_graft = cli.graft.clone();
-    let top_graft_given = !top_graft.handlers.is_empty() || top_graft.dry_run;
+    let top_graft_given = !top_graft.handlers.is_empty() || top_graft.dry_run || top_graft.assets;
     let command = cli.command.unwrap_or(Command::Graft(GraftArgs::default()));
     if top_graft_given && !matches!(command, Command::Graft(_)) {
         eprintln!(
-            "next-graft: error: --handler and --dry-run belong to `graft` (the default command)"
+            "next-graft: error: --handler, --dry-run and --assets belong to `graft` (the default command)"
         );
         return ExitCode::from(2);
     }
@@ -142,6 +145,7 @@ fn main() -> ExitCode {
             let options = commands::GraftOptions {
                 handlers,
                 dry_run: top_graft.dry_run || args.dry_run,
+                assets: top_graft.assets || args.assets,
             };
             commands::graft(&common, &options)
         }

@@ -25,6 +25,8 @@ pub struct GraftOptions {
     /// `--handler KIND=PATH`, as given (parsed here so that bad input exits 2 before anything).
     pub handlers: Vec<String>,
     pub dry_run: bool,
+    /// `--assets`: also copy `public/`, `<distDir>/static` and `<distDir>/cache/fetch-cache`.
+    pub assets: bool,
 }
 
 /// Runs graft. `Err` (exit 2) for bad input or a write that could not be made; in both cases
@@ -45,7 +47,10 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     };
     let recorded = manifest::read(&layout)?;
     let before = check::verify(&layout, Some(&recorded))?;
-    let plan = plan::plan(&layout, &recorded, &overrides)?;
+    let mut plan = plan::plan(&layout, &recorded, &overrides)?;
+    if options.assets {
+        plan::plan_assets(&layout, &mut plan);
+    }
 
     if options.dry_run {
         let mut findings = before.findings.clone();

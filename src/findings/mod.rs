@@ -39,6 +39,7 @@ pub enum Slug {
     SmokeHandlerNotCalled,
     SmokeServerError,
     SmokeBuildTreeAccess,
+    AssetSkipped,
 }
 
 impl Slug {
@@ -67,6 +68,7 @@ impl Slug {
             Slug::SmokeHandlerNotCalled => "smoke-handler-not-called",
             Slug::SmokeServerError => "smoke-server-error",
             Slug::SmokeBuildTreeAccess => "smoke-build-tree-access",
+            Slug::AssetSkipped => "asset-skipped",
         }
     }
 }

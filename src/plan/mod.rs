@@ -15,6 +15,10 @@
 //!   same handler sources relative to the project's distDir;
 //! - version patches (`preload-bug`, `legacy-key-ignored`) edit the standalone copies only.
 
+mod assets;
+
+pub use assets::{asset_dirs, plan_assets};
+
 use crate::findings::{Finding, Location, Slug};
 use crate::layout::{is_within, normalize, Layout};
 use crate::manifest::{ConfigCopy, CopyKind, Recorded, RecordedHandler};
@@ -659,7 +663,8 @@ pub fn apply_edits(config: &mut Map<String, Value>, edits: &[ConfigEdit]) {
 }
 
 /// `path.relative(dir, file)` as Next writes it (POSIX separators).
-fn relative_value(file: &Path, dir: &Path) -> String {
+/// A handler value as Next writes it: `file` relative to the distDir `dir`, with `/`.
+pub fn relative_value(file: &Path, dir: &Path) -> String {
     let rel = pathdiff::diff_paths(file, dir).unwrap_or_else(|| file.to_path_buf());
     let text = rel.to_string_lossy().replace('\\', "/");
     if text.is_empty() {

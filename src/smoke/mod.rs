@@ -312,7 +312,7 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
             &probe_path,
             &probe::probe(&status.key, &real, is_class, probe::ProbeFormat::Esm),
         )?;
-        let probe_value = relative_value(&runtime_dist, &probe_path);
+        let probe_value = crate::plan::relative_value(&probe_path, &runtime_dist);
         for copy in &mut copies {
             set_handler(&mut copy.config, &status.key, &probe_value);
         }
@@ -569,37 +569,14 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), InputError>
     Ok(())
 }
 
-/// A handler value as Next writes it: relative to the server's distDir.
-fn relative_value(dist: &Path, target: &Path) -> String {
-    pathdiff::diff_paths(target, dist)
-        .map_or_else(|| target.display().to_string(), |p| p.display().to_string())
-}
-
-/// Sets a handler value by its dotted key (`cacheHandler`, `experimental.cacheHandlers.default`).
+/// Sets a handler value by its key (`cacheHandler`, `experimental.cacheHandlers.default`).
 fn set_handler(config: &mut Map<String, Value>, key: &str, value: &str) {
-    let parts: Vec<&str> = match key.split_once("cacheHandlers.") {
-        Some((prefix, kind)) => {
-            let mut p: Vec<&str> = prefix.split('.').filter(|s| !s.is_empty()).collect();
-            p.push("cacheHandlers");
-            p.push(kind);
-            p
-        }
-        None => key.split('.').collect(),
+    let edit = crate::plan::ConfigEdit {
+        path: crate::plan::key_path(key),
+        value: Some(Value::String(value.to_string())),
+        reason: crate::plan::EditReason::HandlerPath,
     };
-    let mut object = config;
-    for part in &parts[..parts.len() - 1] {
-        let entry = object
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
-        }
-        object = entry.as_object_mut().expect("just made an object");
-    }
-    object.insert(
-        parts[parts.len() - 1].to_string(),
-        Value::String(value.to_string()),
-    );
+    crate::plan::apply_edits(config, &[edit]);
 }
 
 /// Every page and route handler the build lists, without parameters, bounded.
