@@ -84,6 +84,20 @@ enum Command {
         #[arg(long, value_enum)]
         mode: Option<SmokeMode>,
     },
+    /// Normalize next.config so production loads the handlers (relative paths, file:// URLs,
+    /// renamed/moved keys, the 15.0–15.1 preload workaround). Prints a diff; exit 1 when
+    /// changes are proposed but not written.
+    FixConfig {
+        /// Write the changes (staged beside the file, then renamed over it).
+        #[arg(long)]
+        write: bool,
+        /// The Next.js version to fix for (default: the installed `next` package).
+        #[arg(long, value_name = "VERSION")]
+        next_version: Option<String>,
+        /// The config file (default: discovered in the project like Next does).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -150,6 +164,18 @@ fn main() -> ExitCode {
             commands::graft(&common, &options)
         }
         Command::Check => commands::check(&common),
+        Command::FixConfig {
+            write,
+            next_version,
+            file,
+        } => commands::fix_config(
+            &common,
+            &commands::FixConfigOptions {
+                write,
+                next_version,
+                file,
+            },
+        ),
         Command::Explain => commands::explain(&common),
         Command::Smoke {
             routes,

@@ -2,9 +2,13 @@
 //! rendered report plus the exit code. `main.rs` only parses arguments and prints.
 
 mod explain;
+mod fix_config;
 mod graft;
 
 pub use explain::{destination, explain, PlacedFile};
+pub use fix_config::{
+    fix_config, fix_source, to_next_version, unified_diff, write_atomic, FixConfigOptions, FixResult,
+};
 pub use graft::{graft, GraftOptions};
 
 use crate::check::{self, CheckOutcome};

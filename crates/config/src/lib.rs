@@ -39,12 +39,16 @@
 
 mod cond;
 mod eval;
+pub mod fix;
+pub mod fix_versions;
 mod paths;
 
 use serde::{Deserialize, Serialize};
 use swc_core::ecma::ast::Program;
 
 pub use cond::{Atom, Cond, PhaseKind};
+pub use fix::{apply_ast, apply_text, decide_fixes, Fix, FixContext};
+pub use fix_versions::{FixFact, NextVersion};
 
 /// How Next.js loads the config file, which decides which globals exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,228 @@
+//! `fix-config`: fixture tests (fixtures/fix-config/<case>/{next.config.*, version, expected.*}),
+//! idempotence, and the CLI (diff, exit codes, `--write`).
+//! `UPDATE=1 cargo test --test fix_config` rewrites the `expected.*` files (review the diff).
+
+use next_graft::commands::{fix_source, FixResult};
+use next_graft_config::NextVersion;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/fix-config")
+}
+
+fn config_in(dir: &Path) -> PathBuf {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("next.config.")
+        })
+        .unwrap_or_else(|| panic!("{}: no next.config.*", dir.display()))
+}
+
+fn run_case(dir: &Path) -> FixResult {
+    let file = config_in(dir);
+    let version =
+        NextVersion::parse(fs::read_to_string(dir.join("version")).unwrap().trim()).unwrap();
+    let source = fs::read_to_string(&file).unwrap();
+    fix_source(&file, &source, version).unwrap()
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn fixtures_match_expected_and_are_idempotent() {
+    let cases = cases();
+    assert!(cases.len() >= 15, "fixtures missing");
+    let mut failures = Vec::new();
+    for dir in &cases {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let result = run_case(dir);
+        let ext = result
+            .file
+            .extension()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with("nofix-") {
+            assert!(result.fixes.is_empty(), "{name}: {:?}", result.fixes);
+            assert_eq!(
+                result.fixed, result.original,
+                "{name}: output must equal input"
+            );
+            continue;
+        }
+        assert!(!result.fixes.is_empty(), "{name}: no fixes decided");
+        let expected_path = dir.join(format!("expected.{ext}"));
+        if std::env::var_os("UPDATE").is_some() {
+            fs::write(&expected_path, &result.fixed).unwrap();
+        }
+        let expected = fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{name}: missing expected.{ext} (UPDATE=1)"));
+        if expected != result.fixed {
+            failures.push(format!(
+                "{name}:\n{}",
+                next_graft::commands::unified_diff(&expected, &result.fixed, &name)
+            ));
+            continue;
+        }
+        // Idempotent: the fixed file needs nothing more.
+        let again = fix_source(&result.file, &result.fixed, result.version).unwrap();
+        assert!(
+            again.fixes.is_empty(),
+            "{name}: second run proposes {:?}",
+            again.fixes
+        );
+        assert_eq!(again.fixed, result.fixed, "{name}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_next-graft"))
+}
+
+fn copy_case(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = config_in(&fixtures().join(name));
+    let dst = tmp.path().join(src.file_name().unwrap());
+    fs::copy(&src, &dst).unwrap();
+    (tmp, dst)
+}
+
+#[test]
+fn cli_prints_a_diff_and_exits_1_without_write() {
+    let (tmp, file) = copy_case("cjs-relative");
+    let before = fs::read_to_string(&file).unwrap();
+    let out = bin()
+        .args(["fix-config", "--next-version", "16.4.6", "--project"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("--- a/next.config.js"), "{stdout}");
+    assert!(
+        stdout.contains("+  cacheHandler: require.resolve('./cache-handler.js'), // resolved against .next/ by next start"),
+        "{stdout}"
+    );
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        before,
+        "wrote without --write"
+    );
+}
+
+#[test]
+fn cli_write_is_atomic_and_a_second_run_writes_nothing() {
+    let (tmp, file) = copy_case("esm-relative");
+    let expected = fs::read_to_string(fixtures().join("esm-relative/expected.mjs")).unwrap();
+    let run = |write: bool| {
+        let mut c = bin();
+        c.args(["fix-config", "--next-version", "16.4.6", "--project"])
+            .arg(tmp.path());
+        if write {
+            c.arg("--write");
+        }
+        c.output().unwrap()
+    };
+    let out = run(true);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), expected);
+    // No staging file is left beside it.
+    let names: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["next.config.mjs".to_string()]);
+    let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+    let inode = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&file).unwrap().ino()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to fix"));
+    assert_eq!(fs::metadata(&file).unwrap().modified().unwrap(), mtime);
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(fs::metadata(&file).unwrap().ino(), inode, "rewritten");
+    }
+    // Without --write, nothing to change is exit 0.
+    assert_eq!(run(false).status.code(), Some(0));
+}
+
+#[test]
+fn write_atomic_renames_a_staged_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("next.config.js");
+    fs::write(&file, "old").unwrap();
+    let inode_before = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&file).unwrap().ino()
+    };
+    next_graft::commands::write_atomic(&file, "new").unwrap();
+    assert_eq!(fs::read_to_string(&file).unwrap(), "new");
+    use std::os::unix::fs::MetadataExt;
+    assert_ne!(
+        fs::metadata(&file).unwrap().ino(),
+        inode_before,
+        "not renamed over"
+    );
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn cli_syntax_error_exits_2_with_file_line_col() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(
+        tmp.path().join("next.config.js"),
+        "module.exports = {\n  cacheHandler: './x.js',,\n};\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["fix-config", "--next-version", "16.4.6", "--project"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("next.config.js:2:"), "{stderr}");
+}
+
+#[test]
+fn cli_without_a_version_or_config_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["fix-config", "--project"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin()
+        .args(["fix-config", "--next-version", "16.4.6", "--project"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no next.config"));
+}
