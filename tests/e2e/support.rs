@@ -572,8 +572,14 @@ pub fn copy_project(build: &Build, label: &str) -> ProjectCopy {
         .dir
         .strip_prefix(&build.root)
         .expect("project inside root");
+    // `root.join("")` would end in a slash, and renaming "<root>/" to "<root>/.away" fails.
+    let dir = if rel.as_os_str().is_empty() {
+        root.clone()
+    } else {
+        root.join(rel)
+    };
     ProjectCopy {
-        dir: root.join(rel),
+        dir,
         scratch: Scratch { dir: root },
     }
 }
