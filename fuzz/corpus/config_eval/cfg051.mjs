@@ -1,0 +1,5 @@
+const config = {
+  cacheHandler: './cache-handler.mjs',
+}
+
+export { config as default }

@@ -1,0 +1,7 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  output: 'standalone',
+  cacheHandler: './cache-handler.mjs',
+}
+
+export default nextConfig

@@ -1,0 +1,4 @@
+export default {
+  output: 'standalone',
+  cacheHandler: require.resolve('./cache-handler.js'),
+}

@@ -1,0 +1,4 @@
+export default {
+  output: 'standalone',
+  images: { remotePatterns: [{ hostname: 'example.com' }] },
+}

@@ -1,0 +1,1 @@
+const nextConfig = ({"cacheHandler":"x"})

@@ -1,0 +1,1 @@
+self.__SERVER_FILES_MANIFEST={"version":1,"config":{}}
