@@ -580,7 +580,7 @@ fn config_error(name: &str, source: &str) -> String {
 }
 
 #[test]
-fn c34_config_syntax_error_has_file_line_col_and_does_not_stop_the_tools() {
+fn c34_config_syntax_error_has_file_line_col_and_stops_every_command() {
     let text = config_error(
         "next.config.js",
         "module.exports = {\n  output: 'standalone',\n  cacheHandler: require.resolve('./h.js'\n}\n",
