@@ -26,7 +26,7 @@ mod resolve;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -248,28 +248,13 @@ impl Tracer {
             state.merge(out, &mut queue);
         }
 
-        let mut parsed: BTreeSet<PathBuf> = BTreeSet::new();
-        while !queue.is_empty() {
-            let mut wave: Vec<PathBuf> = std::mem::take(&mut queue);
-            wave.sort();
-            wave.dedup();
-            wave.retain(|p| parsed.insert(p.clone()));
-            let outcomes = par_map(&wave, |file| self.process_file(file, &fsx));
-            for (file, out) in wave.iter().zip(outcomes) {
-                let out = out.unwrap_or_else(|| FileOutcome {
-                    problems: vec![problem(
-                        EdgeProblemKind::ParseError,
-                        file,
-                        (0, 0),
-                        "",
-                        "internal error while analysing this file".into(),
-                    )],
-                    ..FileOutcome::default()
-                });
-                state.merge(out, &mut queue);
-            }
-        }
-        state.finish()
+        let work = Work {
+            state,
+            queue,
+            parsed: HashSet::new(),
+            active: 0,
+        };
+        run_workers(work, |file| self.process_file(file, &fsx)).finish()
     }
 
     fn inside(&self, real: &Path) -> bool {
@@ -761,43 +746,81 @@ impl State {
     }
 }
 
-/// Map `f` over `items` on a few worker threads, keeping the order. A call that panics
-/// (a bug, never expected) gives `None` instead of taking the whole trace down.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Option<R>> {
+/// The shared state of a trace while workers run: the closure so far, the files waiting to be
+/// analysed, those already taken, and how many are being analysed now.
+struct Work {
+    state: State,
+    queue: Vec<PathBuf>,
+    parsed: HashSet<PathBuf>,
+    active: usize,
+}
+
+/// Analyse every queued file (and those they add) on a few worker threads. A worker takes the
+/// next file, analyses it without the lock, and merges the outcome. The result does not depend
+/// on the order: reasons only go up, parents/links/problems are sets, and a file is analysed once.
+///
+/// SWC's parser, our visitor and the AST's drop recurse per nesting level; generated code can
+/// nest `a + a + …` or `x => x => …` tens of thousands deep, and a stack overflow aborts the
+/// process. So workers reserve a large stack (address space, committed only when used). A file
+/// whose analysis panics (a bug, never expected) becomes a problem instead of ending the trace.
+fn run_workers(work: Work, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> State {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    // SWC's parser, our visitor and the AST's drop recurse per nesting level; generated code can
-    // nest `a + a + …` or `x => x => …` tens of thousands deep. A stack overflow aborts the whole
-    // process, so the workers reserve a large stack (address space, committed only when used).
+    use std::sync::{Condvar, Mutex, PoisonError};
     const STACK: usize = 1024 * 1024 * 1024;
     const SMALL_STACK: usize = 64 * 1024 * 1024;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
-        .min(8);
-    let threads = threads.min(items.len()).max(1);
-    let next = AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<R>>> =
-        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= items.len() {
-            break;
-        }
-        if let Ok(r) = catch_unwind(AssertUnwindSafe(|| f(&items[i]))) {
-            if let Ok(mut slots) = results.lock() {
-                slots[i] = Some(r);
+        .clamp(1, 8);
+    let shared = Mutex::new(work);
+    let wake = Condvar::new();
+    let worker = || loop {
+        let file = {
+            let mut w = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if let Some(f) = w.queue.pop() {
+                    if w.parsed.insert(f.clone()) {
+                        w.active += 1;
+                        break Some(f);
+                    }
+                } else if w.active == 0 {
+                    break None;
+                } else {
+                    w = wake.wait(w).unwrap_or_else(PoisonError::into_inner);
+                }
             }
-        }
+        };
+        let Some(file) = file else {
+            wake.notify_all();
+            return;
+        };
+        let out =
+            catch_unwind(AssertUnwindSafe(|| analyse(&file))).unwrap_or_else(|_| FileOutcome {
+                problems: vec![problem(
+                    EdgeProblemKind::ParseError,
+                    &file,
+                    (0, 0),
+                    "",
+                    "internal error while analysing this file".into(),
+                )],
+                ..FileOutcome::default()
+            });
+        let mut w = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let Work { state, queue, .. } = &mut *w;
+        // Never expected to panic; if it did, `active` must still come down or the others wait.
+        let _ = catch_unwind(AssertUnwindSafe(|| state.merge(out, queue)));
+        w.active -= 1;
+        drop(w);
+        wake.notify_all();
     };
     let started = std::thread::scope(|s| {
         let mut started = 0;
         for _ in 0..threads {
-            // The big stack is only reserved address space; where that is refused, try less.
+            // Where the big reservation is refused, try a smaller one.
             let spawned = [STACK, SMALL_STACK].into_iter().any(|size| {
                 std::thread::Builder::new()
                     .stack_size(size)
-                    .spawn_scoped(s, work)
+                    .spawn_scoped(s, worker)
                     .is_ok()
             });
             if spawned {
@@ -808,9 +831,10 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Opt
     });
     if started == 0 {
         // No thread could start: do the work here.
-        work();
+        worker();
     }
-    results
+    shared
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .unwrap_or_else(PoisonError::into_inner)
+        .state
 }
