@@ -312,3 +312,39 @@ fn a_killed_lock_holder_releases_the_lock() {
     let after = contents(&s.app());
     assert!(after == new, "{}", diff(&new, &after));
 }
+
+/// A real `SIGKILL` from outside, at delays measured from an uninterrupted run (tenths of its
+/// duration, several rounds): wherever it lands, the tree holds old or new files and the rerun
+/// converges.
+#[test]
+fn external_sigkill_at_measured_delays() {
+    for sc in &SCENARIOS {
+        let (clean, args) = prepare(sc);
+        let old = contents(&clean.app());
+        let started = std::time::Instant::now();
+        assert_eq!(run(&clean.app(), &strs(&args)).code, Some(0));
+        let took = started.elapsed();
+        let new = contents(&clean.app());
+        for step in 1..=12u32 {
+            let (s, args) = prepare(sc);
+            let mut child = command(&s.app(), &strs(&args))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(took * step / 10);
+            let _ = child.kill();
+            child.wait().unwrap();
+            let what = format!("{} killed after {:?}", sc.name, took * step / 10);
+            assert_old_or_new(&contents(&s.app()), &old, &new, &what);
+            let again = run(&s.app(), &strs(&args));
+            assert_eq!(again.code, Some(0), "{what}: {}", again.describe());
+            let after = contents(&s.app());
+            assert!(
+                after == new,
+                "{what}: rerun differs:\n{}",
+                diff(&new, &after)
+            );
+        }
+    }
+}
