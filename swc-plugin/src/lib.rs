@@ -82,3 +82,12 @@ pub fn process_transform(program: Program, metadata: TransformPluginProgramMetad
         Err(e) => panic!("next-graft-swc-plugin: {e}"),
     }
 }
+
+/// An export that exists only when the wasm was built with `--cfg swc_ast_unknown` (the
+/// forward-compatible AST of @swc/core ≥ 1.15): the node e2e test checks for it, because a
+/// `RUSTFLAGS` in the environment silently replaces config-file rustflags.
+#[cfg(swc_ast_unknown)]
+#[no_mangle]
+pub extern "C" fn next_graft_built_with_swc_ast_unknown() -> i32 {
+    1
+}
