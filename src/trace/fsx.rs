@@ -228,7 +228,16 @@ fn walk_files(dir: &Path, mut keep: impl FnMut(&Path) -> bool) -> Vec<PathBuf> {
         .sort_by_file_name()
         .into_iter();
     for entry in walker
-        .filter_entry(|e| e.depth() == 0 || e.file_name() != "node_modules")
+        // Nested packages are their own closure; VCS data and Next's build output are never
+        // what a runtime path pattern means (and would be huge).
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_type().is_dir()
+                    && matches!(
+                        e.file_name().to_str(),
+                        Some("node_modules" | ".git" | ".next")
+                    ))
+        })
         .flatten()
     {
         if out.len() >= MAX_WALK {

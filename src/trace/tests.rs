@@ -452,6 +452,8 @@ fn partial_strings_become_globs() {
         ("locales/en.json", "{}"),
         ("locales/de/index.js", ""),
         ("locales/node_modules/x/index.js", ""),
+        ("locales/.next/server/chunk.js", ""),
+        ("locales/.git/hooks/x.js", ""),
         ("handlers/a.js", ""),
         ("handlers/b.js", ""),
         ("handlers/readme.md", ""),
