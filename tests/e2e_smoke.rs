@@ -46,37 +46,27 @@ impl SmokeRun {
     }
 }
 
-fn smoke_dirs() -> BTreeSet<PathBuf> {
-    std::fs::read_dir(std::env::temp_dir())
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("next-graft-smoke-"))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Runs `next-graft smoke --format json` and asserts it left nothing behind.
 fn smoke(project: &Path, extra: &[&str]) -> SmokeRun {
-    let before = smoke_dirs();
+    // A private TMPDIR: the copy smoke makes must be gone from it afterwards, whatever other
+    // processes do in the shared temporary directory meanwhile.
+    let tmp = tempfile::tempdir().expect("private TMPDIR");
     let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
         .args(["smoke", "--format", "json", "--timeout", "90", "--project"])
         .arg(project)
         .args(extra)
+        .env("TMPDIR", tmp.path())
         .output()
         .expect("run next-graft smoke");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("smoke printed no JSON ({e}):\n{stdout}\n{stderr}"));
-    let after = smoke_dirs();
-    let left: Vec<_> = after.difference(&before).collect();
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     assert!(
         left.is_empty(),
         "smoke left temporary copies behind: {left:?}"
