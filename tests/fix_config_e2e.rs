@@ -6,7 +6,6 @@
 #![cfg(unix)]
 
 #[path = "e2e/support.rs"]
-#[allow(dead_code)]
 mod support;
 
 use serde_json::Value;
