@@ -226,3 +226,80 @@ fn cli_without_a_version_or_config_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no next.config"));
 }
+
+#[test]
+fn cli_json_lists_each_fix() {
+    let (tmp, _file) = copy_case("esm-top-level-15.1");
+    let out = bin()
+        .args([
+            "fix-config",
+            "--format",
+            "json",
+            "--next-version",
+            "15.1.12",
+            "--project",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = json["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fix"]["fix"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "wrap-file-url-to-path",
+            "move-prop",
+            "add-false",
+            "add-import"
+        ]
+    );
+    assert_eq!(json["changed"], true);
+    assert_eq!(json["written"], false);
+    assert!(json["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+    preloadEntriesOnStart: false,"));
+}
+
+#[test]
+fn js_under_type_module_is_an_es_module() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("package.json"), r#"{"type":"module"}"#).unwrap();
+    let file = tmp.path().join("next.config.js");
+    fs::write(&file, "export default { cacheHandler: './h.js' };\n").unwrap();
+    let source = fs::read_to_string(&file).unwrap();
+    let r = fix_source(&file, &source, NextVersion::new(16, 4, 6)).unwrap();
+    assert_eq!(
+        r.fixed,
+        "import { fileURLToPath } from 'node:url';\nexport default { cacheHandler: fileURLToPath(new URL('./h.js', import.meta.url)) };\n"
+    );
+    // CommonJS when package.json says nothing and the file has no import/export.
+    fs::write(tmp.path().join("package.json"), "{}").unwrap();
+    let cjs = "module.exports = { cacheHandler: './h.js' };\n";
+    let r = fix_source(&file, cjs, NextVersion::new(16, 4, 6)).unwrap();
+    assert_eq!(
+        r.fixed,
+        "module.exports = { cacheHandler: require.resolve('./h.js') };\n"
+    );
+}
+
+#[test]
+fn versions_without_the_edit_propose_nothing() {
+    // 14.0: the legacy key is the one that works; 16.3+: import.meta.resolve URLs load.
+    for (case, version) in [
+        ("cjs-legacy-key", NextVersion::new(14, 0, 4)),
+        ("esm-import-meta-resolve", NextVersion::new(16, 4, 6)),
+        ("cjs-preload-15.0", NextVersion::new(15, 2, 0)),
+    ] {
+        let file = config_in(&fixtures().join(case));
+        let source = fs::read_to_string(&file).unwrap();
+        let r = fix_source(&file, &source, version).unwrap();
+        assert!(r.fixes.is_empty(), "{case} on {version:?}: {:?}", r.fixes);
+    }
+}
