@@ -274,8 +274,18 @@ pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
             message,
         }
     };
-    let program = parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered)
-        .map_err(|e| to_error(e.span(), e.kind().msg().into_owned()))?;
+    // SWC's parser can panic on hostile input (found by fuzzing `server.js`): a syntax error,
+    // not a crash.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered)
+    }))
+    .map_err(|_| ConfigError::Syntax {
+        file: file.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: "the parser failed on this file".into(),
+    })?;
+    let program = parsed.map_err(|e| to_error(e.span(), e.kind().msg().into_owned()))?;
     // Errors the parser recovered from still make Node reject a JavaScript file. (TypeScript
     // recoveries include checks that Next's transpiler does not make: keep those files.)
     if !ts {

@@ -48,14 +48,24 @@ pub fn find_literal(
     // SWC drops a leading byte order mark: its positions count from after it.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut recovered = Vec::new();
-    let program = parse_file_as_program(
-        &fm,
-        Syntax::Es(EsSyntax::default()),
-        EsVersion::latest(),
-        None,
-        &mut recovered,
-    )
-    .map_err(|err| {
+    // SWC's parser can panic on hostile input (found by fuzzing: `unreachable!()` in its input
+    // buffer): that is an unparsable file, not a crash.
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_file_as_program(
+            &fm,
+            Syntax::Es(EsSyntax::default()),
+            EsVersion::latest(),
+            None,
+            &mut recovered,
+        )
+    }))
+    .map_err(|_| {
+        InputError::new(format!(
+            "{}: cannot parse (the JavaScript parser failed on this file)",
+            path.display()
+        ))
+    })?;
+    let program = parsed.map_err(|err| {
         let pos = cm.lookup_char_pos(err.span().lo);
         InputError::new(format!(
             "{}:{}:{}: cannot parse: {}",
