@@ -258,7 +258,7 @@ fn two_runs_at_once_one_waits_and_the_tree_is_never_mixed() {
     let (s, args) = prepare(sc);
     // The first run pauses with everything staged, holding the lock.
     let first = command(&s.app(), &strs(&args))
-        .env("NEXT_GRAFT_FAILPOINT", "staged=pause:1500")
+        .env("NEXT_GRAFT_FAILPOINT", "staged=pause:4000")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
