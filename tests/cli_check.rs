@@ -521,3 +521,25 @@ fn config_syntax_error_is_exit_2_with_line_and_column() {
     .unwrap();
     assert_bad_input(dir.path(), &["check"], "next.config.js:2:");
 }
+
+#[test]
+fn optional_dependency_in_try_catch_is_a_warning_not_an_error() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    for base in ["", ".next/standalone/"] {
+        let dep = dir.path().join(base).join("lib/dep.js");
+        let text = fs::read_to_string(&dep).unwrap();
+        fs::write(
+            &dep,
+            format!(
+                "{text}\nlet colors;\ntry {{ colors = require('supports-color'); }} catch {{}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out = run(&["check", "--format", "json"], dir.path());
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let json = out.json();
+    let finding = &json["findings"][0];
+    assert_eq!(finding["slug"], "dependency-unresolvable");
+    assert_eq!(finding["severity"], "warning");
+}

@@ -475,13 +475,21 @@ impl<'a> Checker<'a> {
             if self.is_unresolvable_in_source(&source_from, &problem.specifier) {
                 continue;
             }
-            let mut finding = Finding::error(
-                Slug::DependencyMissing,
-                format!("`{}` (imported by the `{key}` handler's closure) is not in the deployable tree", problem.specifier),
-            )
-            .for_handler(key)
-            .at(problem_location(problem))
-            .with_help("run `next-graft` to copy the handler's dependencies into the tree");
+            let message = format!(
+                "`{}` (imported by the `{key}` handler's closure) is not in the deployable tree",
+                problem.specifier
+            );
+            let mut finding = if problem.optional {
+                Finding::warning(Slug::DependencyMissing, message).with_note(
+                    "the import is inside try/catch: the code runs without it, but differently",
+                )
+            } else {
+                Finding::error(Slug::DependencyMissing, message)
+            };
+            finding = finding
+                .for_handler(key)
+                .at(problem_location(problem))
+                .with_help("run `next-graft` to copy the handler's dependencies into the tree");
             if let Some(target) = &problem.target {
                 finding = finding.with_note(format!(
                     "it resolves only outside the tree, to {}",
@@ -645,7 +653,16 @@ fn unresolvable(key: &str, problem: &EdgeProblem) -> Finding {
             problem.specifier, problem.detail
         )
     };
-    Finding::error(Slug::DependencyUnresolvable, message)
+    // An edge inside `try { … }` or `import().catch()` is an optional dependency: the code
+    // handles its absence (`debug` probing for `supports-color`), so it is not an error.
+    let finding = if problem.optional {
+        Finding::warning(Slug::DependencyUnresolvable, message).with_note(
+            "the import is inside try/catch (or import().catch()): the code handles its absence",
+        )
+    } else {
+        Finding::error(Slug::DependencyUnresolvable, message)
+    };
+    finding
         .for_handler(key)
         .at(problem_location(problem))
         .with_help(if problem.kind == EdgeProblemKind::EsmExtensionless {
