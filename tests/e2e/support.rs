@@ -85,6 +85,30 @@ pub const V16_4: App = App {
     project: "",
 };
 
+/// The 16.4 app with its handlers behind `process.env.CACHE_BACKEND`, built without it: the
+/// standalone config records no handler (`inactive-at-build`; `--handler` injects them).
+pub const V16_4_CONDITIONAL: App = App {
+    name: "v16-4-conditional",
+    template: "v16-4",
+    overlay: Some("conditional"),
+    next: "16.4.6",
+    build_env: &[],
+    build_args: &[],
+    project: "",
+};
+
+/// An ES-module 16.4 app: `"type": "module"`, `next.config.mjs`, an `.mjs` ISR handler that
+/// imports `lru-cache` through its `exports` conditions, a `.js` (ESM) 'use cache' handler.
+pub const V16_4_ESM: App = App {
+    name: "v16-4-esm",
+    template: "v16-4-esm",
+    overlay: None,
+    next: "16.4.6",
+    build_env: &[],
+    build_args: &[],
+    project: "",
+};
+
 /// The 16.4 app whose ISR handler requires a package that is not installed. Turbopack only
 /// warns, so `next build` still succeeds (tests/e2e/FINDINGS.md §5).
 pub const V16_4_UNRESOLVABLE: App = App {
@@ -293,7 +317,9 @@ fn hygiene(cmd: &mut Command) {
         .env("CI", "1")
         // A NODE_ENV inherited from the caller makes `next build` warn or misbehave.
         .env_remove("NODE_ENV")
-        .env_remove("GRAFT_HANDLER_LOG");
+        .env_remove("GRAFT_HANDLER_LOG")
+        // The conditional app must be built without its backend, whatever the caller has.
+        .env_remove("CACHE_BACKEND");
 }
 
 fn app_dependencies(app: &App) -> Value {
