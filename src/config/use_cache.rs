@@ -18,6 +18,25 @@ const MAX_FILE_BYTES: u64 = 2_000_000;
 /// The `'use cache'` kinds the app's sources name: `default` for a plain `'use cache'`, else the
 /// name after the colon (`remote`, `private`, custom kinds). Empty: the app does not use it.
 pub fn use_cache_kinds(project_dir: &Path, dist_dir_name: &str) -> BTreeSet<String> {
+    // The scan reads every source file of the app; graft verifies twice (before and after
+    // apply), and the sources do not change in between: scan once per process.
+    type Key = (std::path::PathBuf, String);
+    static SCANNED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<Key, BTreeSet<String>>>,
+    > = std::sync::OnceLock::new();
+    let key = (project_dir.to_path_buf(), dist_dir_name.to_string());
+    let cache = SCANNED.get_or_init(Default::default);
+    if let Some(kinds) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return kinds;
+    }
+    let kinds = scan(project_dir, dist_dir_name);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, kinds.clone());
+    }
+    kinds
+}
+
+fn scan(project_dir: &Path, dist_dir_name: &str) -> BTreeSet<String> {
     let mut kinds = BTreeSet::new();
     let walker = WalkDir::new(project_dir)
         .follow_links(false)
