@@ -13,7 +13,18 @@ use std::path::Path;
 use std::process::Command;
 use support::*;
 
-fn smoke_start(project: &Path, extra: &[&str]) -> (i32, Value) {
+/// The handler's own log lines (`tests/e2e/apps/*/lib/dep.js` appends them to
+/// `$GRAFT_HANDLER_LOG`, which the server inherits from `next-graft smoke`).
+fn handler_events(log: &Path, handler: &str, event: &str) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["handler"] == handler && v["event"] == event)
+        .count()
+}
+
+fn smoke_start_logged(project: &Path, extra: &[&str], log: Option<&Path>) -> (i32, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
         .args([
             "smoke",
@@ -27,6 +38,7 @@ fn smoke_start(project: &Path, extra: &[&str]) -> (i32, Value) {
         .args(extra)
         .arg("--project")
         .arg(project)
+        .envs(log.map(|l| ("GRAFT_HANDLER_LOG", l)))
         .output()
         .expect("run next-graft smoke");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -61,8 +73,19 @@ fn e2e_fix_config_makes_next_start_load_a_relative_handler() {
     std::fs::write(&config, &broken).unwrap();
 
     // Before: next start joins the relative path to .next/ and cannot load it.
-    let (code, json) = smoke_start(&copy.dir, &["--route", "/", "--requests", "1"]);
+    let before_dir = tempfile::tempdir().unwrap();
+    let before_log = before_dir.path().join("handler.log");
+    let (code, json) = smoke_start_logged(
+        &copy.dir,
+        &["--route", "/", "--requests", "1"],
+        Some(&before_log),
+    );
     assert_eq!(code, 1, "{json:#}");
+    assert_eq!(
+        handler_events(&before_log, "isr", "construct"),
+        0,
+        "the handler's log shows it constructed"
+    );
     let errors = json["smoke"]["server_errors"].to_string();
     assert!(
         errors.contains("Cannot find module") && errors.contains(".next/cache-handler.js"),
@@ -89,8 +112,21 @@ fn e2e_fix_config_makes_next_start_load_a_relative_handler() {
     );
 
     // After: the same build, served by next start, loads and calls the handler.
-    let (code, json) = smoke_start(&copy.dir, &[]);
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("handler.log");
+    let (code, json) = smoke_start_logged(&copy.dir, &[], Some(&log));
     assert_eq!(code, 0, "{json:#}");
+    // From the handler's own log: constructed and called by next start.
+    for event in ["construct", "get", "set"] {
+        assert!(
+            handler_events(&log, "isr", event) > 0,
+            "no isr {event} in the handler's log"
+        );
+    }
+    assert!(
+        handler_events(&log, "default", "set") > 0,
+        "no 'use cache' set in the handler's log"
+    );
     assert!(
         calls(&json, "cacheHandler", "get") > 0,
         "{:#}",
