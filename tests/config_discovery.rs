@@ -271,3 +271,25 @@ fn modern_module_syntax_parses() {
         Some(d.join("cache-handler.mjs").as_path())
     );
 }
+
+/// SWC's TypeScript parser spins on these fuzzer-made inputs (`fuzz/known-hangs/`): the parse
+/// deadline turns them into an error naming the file instead of a hung run.
+#[test]
+fn a_parser_hang_is_an_error_not_a_hang() {
+    let hangs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/known-hangs");
+    let Some(input) = std::fs::read_dir(&hangs)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .min()
+    else {
+        return;
+    };
+    let source = String::from_utf8_lossy(&std::fs::read(&input).unwrap()).into_owned();
+    let started = std::time::Instant::now();
+    let result = next_graft::config::parse(std::path::Path::new("/p/next.config.ts"), &source);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    if let Err(err) = result {
+        assert!(err.to_string().starts_with("/p/next.config.ts:"), "{err}");
+    }
+}
