@@ -149,7 +149,7 @@ pub fn run(
     let active: Vec<&HandlerStatus> = statuses.iter().filter(|h| h.active).collect();
     let prepared = match mode {
         Mode::Standalone => prepare_standalone(layout, &active)?,
-        Mode::Start => prepare_start(layout, recorded)?,
+        Mode::Start => prepare_start(layout, recorded, &active)?,
     };
     let Prepared {
         temp,
@@ -343,7 +343,11 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
 /// recorded handler file is replaced by a probe and the real module moved beside it, so its
 /// relative imports still work. next.config is re-evaluated by `next start` in the copy, as it
 /// is in production, so a handler path that only works on the build machine fails here too.
-fn prepare_start(layout: &Layout, recorded: &Recorded) -> Result<Prepared, InputError> {
+fn prepare_start(
+    layout: &Layout,
+    recorded: &Recorded,
+    active: &[&HandlerStatus],
+) -> Result<Prepared, InputError> {
     let Some(next) = &layout.next else {
         return Err(InputError::new(format!(
             "{}: no `next` package found to run `next start`",
@@ -394,16 +398,11 @@ fn prepare_start(layout: &Layout, recorded: &Recorded) -> Result<Prepared, Input
         ))
     })?;
     let dist_in_copy = app.join(&layout.dist_dir_name);
-    let version = layout.next_version().map(crate::versions::facts);
     let mut activity = Vec::new();
     let mut probed: Vec<PathBuf> = Vec::new();
     for handler in &copy.handlers {
-        let active = version.is_none_or(|_| {
-            check::check(layout, recorded)
-                .handlers
-                .iter()
-                .any(|h| h.key == handler.key && h.active)
-        });
+        // `check` already decided which keys this Next version reads.
+        let active = active.iter().any(|h| h.key == handler.key);
         if !active {
             continue;
         }
