@@ -47,7 +47,13 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     };
     let recorded = manifest::read(&layout)?;
     let before = check::verify(&layout, Some(&recorded))?;
-    let mut plan = plan::plan(&layout, &recorded, &overrides)?;
+    // The source closures `check` just traced: the plan reuses them instead of tracing again.
+    let traced: Vec<_> = before
+        .handlers
+        .iter()
+        .filter_map(|h| Some((h.source_path.clone()?, h.source_closure.clone()?)))
+        .collect();
+    let mut plan = plan::plan(&layout, &recorded, &overrides, &traced)?;
     if options.assets {
         plan::plan_assets(&layout, &mut plan);
     }

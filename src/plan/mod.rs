@@ -22,7 +22,7 @@ pub use assets::{asset_dirs, plan_assets};
 use crate::findings::{Finding, Location, Slug};
 use crate::layout::{is_within, normalize, Layout};
 use crate::manifest::{ConfigCopy, CopyKind, Recorded, RecordedHandler};
-use crate::trace::{TraceOptions, Tracer};
+use crate::trace::{Closure, TraceOptions, Tracer};
 use crate::versions::{facts, Fact, VersionFacts};
 use crate::InputError;
 use serde::Serialize;
@@ -257,10 +257,13 @@ fn is_active(key: &str, facts: Option<VersionFacts>) -> bool {
 }
 
 /// Builds the plan. `Err` only for bad input (an override this version cannot take).
+/// `traced` holds source closures already traced with the same options (by `check` before the
+/// plan, in graft): a source found there is not traced again.
 pub fn plan(
     layout: &Layout,
     recorded: &Recorded,
     overrides: &[HandlerOverride],
+    traced: &[(PathBuf, Closure)],
 ) -> Result<Plan, InputError> {
     let version_facts = layout.next_version().map(facts);
     let Some(standalone) = &layout.standalone else {
@@ -344,7 +347,10 @@ pub fn plan(
     let mut closures = Vec::new();
     for h in handlers.iter().filter(|h| h.active) {
         let Some(source) = &h.source else { continue };
-        let closure = tracer.trace(std::slice::from_ref(source));
+        let closure = match traced.iter().find(|(path, _)| path == source) {
+            Some((_, closure)) => closure.clone(),
+            None => tracer.trace(std::slice::from_ref(source)),
+        };
         closures.push((h.key.clone(), source.clone(), closure));
     }
     let outside: Vec<&PathBuf> = closures
@@ -985,7 +991,7 @@ mod tests {
             .join(name);
         let layout = crate::layout::discover(&dir, None).unwrap();
         let recorded = crate::manifest::read(&layout).unwrap();
-        plan(&layout, &recorded, &[]).unwrap()
+        plan(&layout, &recorded, &[], &[]).unwrap()
     }
 
     /// Planning reads only: run on the fixtures in place.
