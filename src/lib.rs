@@ -17,6 +17,7 @@ pub mod config;
 pub mod findings;
 pub mod layout;
 pub mod manifest;
+pub mod nesting;
 pub mod plan;
 pub mod report;
 pub mod smoke;

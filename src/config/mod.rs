@@ -257,7 +257,7 @@ pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
 fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
     // SWC's parser recurses per bracket level: refuse absurd nesting before it overflows the
     // stack (which aborts the process). Real configs stay far below.
-    if let Some(at) = too_deep(source) {
+    if let Some(at) = crate::nesting::too_deep(source, MAX_BRACKET_DEPTH) {
         let (line, column) = SpanInfo {
             lo: at as u32,
             hi: at as u32,
@@ -332,25 +332,6 @@ fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
 
 /// Bracket nesting beyond which a config is not parsed (see [`parse_now`]).
 const MAX_BRACKET_DEPTH: usize = 256;
-
-/// The byte offset where `source` first nests `(`/`[`/`{` deeper than [`MAX_BRACKET_DEPTH`]
-/// (a naive count: strings and comments are not skipped).
-fn too_deep(source: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, b) in source.bytes().enumerate() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH {
-                    return Some(i);
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
 
 /// `"type"` of the nearest package.json above `dir`.
 fn nearest_type_module(dir: &Path) -> bool {

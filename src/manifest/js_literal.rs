@@ -35,7 +35,7 @@ pub fn find_literal(
     text: &str,
     target: LiteralTarget,
 ) -> Result<Range<usize>, InputError> {
-    if let Some(at) = too_deep(text) {
+    if let Some(at) = crate::nesting::too_deep(text, MAX_BRACKET_DEPTH) {
         let line = text[..at].matches('\n').count() + 1;
         let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
         return Err(InputError::new(format!(
@@ -104,25 +104,6 @@ pub fn find_literal(
 /// Bracket nesting beyond which a file is not parsed: SWC's parser (and dropping its AST) recurse
 /// per level, and a stack overflow aborts the process. A serialized config is a few levels deep.
 const MAX_BRACKET_DEPTH: usize = 256;
-
-/// The byte offset where `text` first nests `(`/`[`/`{` deeper than [`MAX_BRACKET_DEPTH`]
-/// (a naive count: strings and comments are not skipped, which only matters for absurd files).
-fn too_deep(text: &str) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH {
-                    return Some(i);
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
 
 struct Finder {
     target: LiteralTarget,

@@ -151,29 +151,9 @@ const MAX_INIT_LEN: u32 = 1_024;
 /// per level, and a stack overflow aborts the process. Real code, even minified, stays far below.
 const MAX_BRACKET_DEPTH: usize = 4_000;
 
-/// The deepest `(`/`[`/`{` nesting of `source` (a naive byte count; strings and comments are not
-/// skipped, which only matters for absurd inputs) and where it is first reached.
-fn bracket_depth(source: &str) -> (usize, usize) {
-    let (mut depth, mut max, mut at) = (0usize, 0usize, 0usize);
-    for (i, b) in source.bytes().enumerate() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    (max, at) = (depth, i);
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    (max, at)
-}
-
 /// Parse `source` (the content of `ctx.path`) and collect its edges.
 pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
-    let (depth, deepest) = bracket_depth(source);
-    if depth > MAX_BRACKET_DEPTH {
+    if let Some(deepest) = crate::nesting::too_deep(source, MAX_BRACKET_DEPTH) {
         let lines = LineIndex::new(source, 0);
         let (line, col) = lines.at(deepest as u32);
         return Parsed {
