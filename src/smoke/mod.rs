@@ -298,6 +298,16 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
         .clone()
         .unwrap_or_else(|| format!("./{}", layout.dist_dir_name));
     let runtime_dist = normalize(&server_dir.join(runtime_dist));
+    // 13.4–14.0 load handlers with `require()`: a probe there must be CommonJS (`.cjs`, which
+    // a package's `"type"` cannot turn into ESM); 14.1+ use `import()`, which takes either.
+    let cjs_only = layout
+        .next_version()
+        .is_some_and(|v| crate::versions::facts(v).has(crate::versions::Fact::HandlersCjsOnly));
+    let (format, extension) = if cjs_only {
+        (probe::ProbeFormat::Cjs, "cjs")
+    } else {
+        (probe::ProbeFormat::Esm, "mjs")
+    };
     let mut activity = Vec::new();
     for (index, status) in active.iter().enumerate() {
         let value = status.value.trim_start_matches("file://");
@@ -306,11 +316,11 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
         } else {
             normalize(&runtime_dist.join(value))
         };
-        let probe_path = probe_dir.join(format!("probe-{index}.mjs"));
+        let probe_path = probe_dir.join(format!("probe-{index}.{extension}"));
         let is_class = status.kind == "isr";
         write(
             &probe_path,
-            &probe::probe(&status.key, &real, is_class, probe::ProbeFormat::Esm),
+            &probe::probe(&status.key, &real, is_class, format),
         )?;
         let probe_value = crate::plan::relative_value(&probe_path, &runtime_dist);
         for copy in &mut copies {

@@ -231,4 +231,51 @@ mod tests {
     fn file_urls_are_encoded() {
         assert_eq!(file_url(Path::new("/a b/ü.js")), "file:///a%20b/%C3%BC.js");
     }
+
+    /// The CommonJS probe under `require()`, as Next 13.4–14.0 (and CJS handlers under
+    /// `next start`) load it: it constructs the real class and logs the calls.
+    #[test]
+    fn cjs_probe_works_under_require() {
+        let Ok(node) = crate::smoke::find_node() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("h.next-graft-real.js");
+        std::fs::write(
+            &real,
+            "module.exports = class H { async get(k) { return k } set() {} }",
+        )
+        .unwrap();
+        let probe_path = dir.path().join("h.cjs");
+        std::fs::write(
+            &probe_path,
+            probe("cacheHandler", &real, true, ProbeFormat::Cjs),
+        )
+        .unwrap();
+        let log = dir.path().join("log");
+        let script = "const C = require(process.argv[1]); const h = new C({}); h.get('k').then(() => h.set())";
+        let status = std::process::Command::new(node)
+            .args(["-e", script])
+            .arg(&probe_path)
+            .env(LOG_ENV, &log)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let events: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| {
+                format!(
+                    "{}{}",
+                    v["event"].as_str().unwrap(),
+                    v["method"]
+                        .as_str()
+                        .map(|m| format!(":{m}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(events, ["load", "construct", "call:get", "call:set"]);
+    }
 }
