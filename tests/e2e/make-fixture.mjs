@@ -89,8 +89,14 @@ for (const t of handlerTraces) {
   }
 }
 
-// Manifests.
-for (const f of ['required-server-files.json', 'required-server-files.js', 'BUILD_ID', 'package.json']) {
+// Manifests; server/server-reference-manifest.json lists the 'use cache' functions.
+for (const f of [
+  'required-server-files.json',
+  'required-server-files.js',
+  'BUILD_ID',
+  'package.json',
+  'server/server-reference-manifest.json',
+]) {
   copyAbs(path.join(dist, f));
 }
 
