@@ -288,9 +288,34 @@ fn inactive_at_build_ignores_branches_that_hold_during_next_build() {
     );
 }
 
+const SINGULAR_CONFIG: &str =
+    "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n";
+
+/// A 16.4.6 project with only `cacheHandler` in next.config.js (no build).
+fn singular_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("node_modules/next")).unwrap();
+    fs::write(
+        dir.path().join("node_modules/next/package.json"),
+        "{\"name\":\"next\",\"version\":\"16.4.6\"}\n",
+    )
+    .unwrap();
+    fs::write(dir.path().join("package.json"), "{}\n").unwrap();
+    fs::write(dir.path().join("cache-handler.js"), "module.exports = {}\n").unwrap();
+    fs::write(dir.path().join("next.config.js"), SINGULAR_CONFIG).unwrap();
+    dir
+}
+
+fn check_slugs(dir: &std::path::Path) -> (Vec<String>, Vec<Slug>) {
+    let layout = next_graft::layout::discover(dir, None).unwrap();
+    let c = config::check_config(&layout, None).unwrap();
+    (c.use_cache_kinds.clone(), slugs(&c.findings))
+}
+
 #[test]
 fn use_cache_scan_feeds_singular_for_use_cache() {
-    let dir = tempfile::tempdir().unwrap();
+    // No build: the sources are scanned (node_modules skipped).
+    let dir = singular_project();
     let app = dir.path().join("app/posts");
     fs::create_dir_all(&app).unwrap();
     fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
@@ -309,9 +334,44 @@ fn use_cache_scan_feeds_singular_for_use_cache() {
         "export async function get() {\n  \"use cache: remote\";\n}\n",
     )
     .unwrap();
-    let kinds = config::use_cache::use_cache_kinds(dir.path(), ".next");
-    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["default", "remote"]);
-    assert!(config::use_cache::uses_use_cache(dir.path(), ".next"));
-    let empty = tempfile::tempdir().unwrap();
-    assert!(!config::use_cache::uses_use_cache(empty.path(), ".next"));
+    let (kinds, slugs) = check_slugs(dir.path());
+    assert_eq!(kinds, ["default", "remote"]);
+    assert_eq!(slugs, [Slug::SingularForUseCache]);
+    let empty = singular_project();
+    assert_eq!(check_slugs(empty.path()), (vec![], vec![]));
+}
+
+#[test]
+fn use_cache_from_the_build_feeds_singular_for_use_cache() {
+    // After a build the server reference manifest decides, not the sources.
+    let build = |dir: &std::path::Path, manifest: &str| {
+        fs::create_dir_all(dir.join(".next/server")).unwrap();
+        fs::write(dir.join(".next/BUILD_ID"), "x\n").unwrap();
+        fs::write(
+            dir.join(".next/required-server-files.json"),
+            "{\"version\":1,\"config\":{},\"relativeAppDir\":\"\",\"files\":[]}",
+        )
+        .unwrap();
+        fs::write(
+            dir.join(".next/server/server-reference-manifest.json"),
+            manifest,
+        )
+        .unwrap();
+    };
+    let uses = singular_project();
+    build(
+        uses.path(),
+        r#"{"node":{"80b5e90288cf305847fa04da1275197d7e7c421e5c":{"workers":{"app/cached/page":{"moduleId":"5009","async":false}},"layer":{"app/cached/page":"rsc"}}},"edge":{},"encryptionKey":"x"}"#,
+    );
+    let (kinds, slugs) = check_slugs(uses.path());
+    assert_eq!(kinds, ["default"]);
+    assert_eq!(slugs, [Slug::SingularForUseCache]);
+    // Server actions only, and a 'use cache' source the build did not compile: no warning.
+    let actions = singular_project();
+    fs::write(actions.path().join("unused.js"), "'use cache'\n").unwrap();
+    build(
+        actions.path(),
+        r#"{"node":{"00b5e90288cf305847fa04da1275197d7e7c421e5c":{"workers":{"app/page":{"moduleId":"1","async":false}},"filename":"app/actions.js","exportedName":"save"}},"edge":{},"encryptionKey":"x"}"#,
+    );
+    assert_eq!(check_slugs(actions.path()), (vec![], vec![]));
 }

@@ -539,7 +539,7 @@ pub struct ConfigCheck {
     pub discovery: Discovery,
     /// `None` when Next runs without a config file.
     pub analysis: Option<ConfigAnalysis>,
-    /// The `'use cache'` kinds the app's sources name.
+    /// The `'use cache'` kinds the app uses (from the build, else from the sources).
     pub use_cache_kinds: Vec<String>,
     pub findings: Vec<crate::findings::Finding>,
 }
@@ -567,10 +567,7 @@ pub fn check_config(
         }
         Discovery::Ignored { .. } | Discovery::None => None,
     };
-    let use_cache_kinds: Vec<String> =
-        use_cache::use_cache_kinds(&layout.project_dir, &layout.dist_dir_name)
-            .into_iter()
-            .collect();
+    let use_cache_kinds: Vec<String> = use_cache::use_cache_kinds(layout).into_iter().collect();
     let findings = match &analysis {
         Some(a) => findings::config_findings(a, recorded, version, !use_cache_kinds.is_empty()),
         None => Vec::new(),
