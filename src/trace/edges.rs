@@ -1,6 +1,7 @@
 //! Edge collection with SWC on the original AST (TypeScript before stripping, so type-only
 //! imports can be told apart from value imports).
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use swc_core::atoms::Atom;
@@ -131,7 +132,7 @@ pub(crate) struct FileCtx<'a> {
     pub cwd: Option<&'a Path>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Parsed {
     pub edges: Vec<Edge>,
     /// line, column, message of a fatal parse error.
@@ -139,6 +140,22 @@ pub(crate) struct Parsed {
     /// `import`/`export` declarations or `import.meta` were seen.
     pub module_syntax: bool,
     pub module_syntax_at: (u32, u32),
+    /// The result depends on the file's text alone, apart from every edge's `base` being the
+    /// file's directory: no value was computed from the file's path or the cwd, and every edge
+    /// is a relative or bare specifier (or dynamic). The same text elsewhere (a copy in the
+    /// standalone tree) has the same edges with its own directory as `base`.
+    pub location_free: bool,
+}
+
+impl Parsed {
+    /// These edges for a file with the same text in `dir` (only for `location_free` results).
+    pub(crate) fn moved_to(&self, dir: &Path) -> Parsed {
+        let mut moved = self.clone();
+        for edge in &mut moved.edges {
+            edge.base = dir.to_path_buf();
+        }
+        moved
+    }
 }
 
 /// Nesting depth beyond which the visitor stops descending (deeply nested generated code).
@@ -233,10 +250,22 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
         nesting: 0,
         try_depth: 0,
         json_attr: false,
+        located: Cell::new(false),
         out: Parsed::default(),
     };
     program.visit_with(&mut c);
-    c.out
+    let located = c.located.get();
+    let mut out = c.out;
+    out.location_free = !located
+        && out.edges.iter().all(|e| {
+            e.base == dir
+                && match &e.target {
+                    Target::Spec(s) => !s.starts_with('/') && !s.starts_with("file:"),
+                    Target::Dynamic(_) => true,
+                    Target::Path(_) | Target::Glob(_) | Target::NativeDir(_) => false,
+                }
+        });
+    out
 }
 
 /// Byte offset → 1-based line and column (in characters).
@@ -280,6 +309,8 @@ struct Collector<'a> {
     try_depth: usize,
     /// Set while pushing the edges of an import that has `with { type: 'json' }`.
     json_attr: bool,
+    /// A value was computed from this file's location or the cwd (see `Parsed::location_free`).
+    located: Cell<bool>,
     out: Parsed,
 }
 
@@ -518,7 +549,7 @@ fn module_scope(items: &[ModuleItem]) -> Scope {
 
 impl<'a> Collector<'a> {
     fn eval(&self) -> Evaluator<'_> {
-        Evaluator::new(&self.scopes, self.file, self.dir, self.cwd)
+        Evaluator::new(&self.scopes, self.file, self.dir, self.cwd, &self.located)
     }
 
     fn at(&self, span: Span) -> (u32, u32) {
@@ -597,6 +628,7 @@ impl<'a> Collector<'a> {
                     let p = if s.starts_with('/') {
                         Some(PathBuf::from(&s))
                     } else {
+                        self.located.set(true);
                         self.cwd.map(|c| c.join(&s))
                     };
                     // A cwd-relative read with no known cwd: nothing we can name.
@@ -746,7 +778,10 @@ impl<'a> Collector<'a> {
             for v in self.eval().eval(&e.expr) {
                 match v {
                     V::Str(s) if s.starts_with('/') => dirs.push(normalize(Path::new(&s))),
-                    V::Str(s) => dirs.extend(self.cwd.map(|c| normalize(&c.join(&s)))),
+                    V::Str(s) => {
+                        self.located.set(true);
+                        dirs.extend(self.cwd.map(|c| normalize(&c.join(&s))));
+                    }
                     _ => {}
                 }
             }

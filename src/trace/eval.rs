@@ -7,8 +7,8 @@
 //! string become wildcards (a glob); fully unknown values say why. Every evaluation has a step
 //! budget and a depth limit: nft's `.concat()` evaluation is exponential (nft #314), ours is not.
 
+use rustc_hash::FxHashMap;
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use swc_core::atoms::Atom;
@@ -94,14 +94,17 @@ pub(crate) enum Binding {
     Local,
 }
 
-pub(crate) type Scope = HashMap<Atom, Binding>;
+pub(crate) type Scope = FxHashMap<Atom, Binding>;
 
 pub(crate) struct Evaluator<'a> {
-    pub scopes: &'a [Scope],
-    pub file: &'a Path,
-    pub dir: &'a Path,
-    pub cwd: Option<&'a Path>,
+    scopes: &'a [Scope],
+    file: &'a Path,
+    dir: &'a Path,
+    cwd: Option<&'a Path>,
     budget: Cell<usize>,
+    /// Set when a value was computed from `file`, `dir` or `cwd` (`__dirname`, `import.meta.url`,
+    /// `process.cwd()`, …): the edges then depend on where the file is, not only on its text.
+    located: &'a Cell<bool>,
 }
 
 /// The builtin (or well-known) module a specifier names, as a known object.
@@ -314,6 +317,7 @@ impl<'a> Evaluator<'a> {
         file: &'a Path,
         dir: &'a Path,
         cwd: Option<&'a Path>,
+        located: &'a Cell<bool>,
     ) -> Self {
         Self {
             scopes,
@@ -321,7 +325,25 @@ impl<'a> Evaluator<'a> {
             dir,
             cwd,
             budget: Cell::new(BUDGET),
+            located,
         }
+    }
+
+    /// The file's path, directory and the run-time cwd, as strings; each read marks the result
+    /// as location-dependent.
+    fn file_str(&self) -> String {
+        self.located.set(true);
+        self.file.to_string_lossy().into_owned()
+    }
+
+    fn dir_str(&self) -> String {
+        self.located.set(true);
+        self.dir.to_string_lossy().into_owned()
+    }
+
+    fn cwd(&self) -> Option<&'a Path> {
+        self.located.set(true);
+        self.cwd
     }
 
     fn lookup(&self, name: &Atom) -> Option<&Binding> {
@@ -500,8 +522,8 @@ impl<'a> Evaluator<'a> {
             None => vec![match &*i.sym {
                 "require" => V::Obj(Known::Require(None)),
                 "module" => V::Obj(Known::ModuleObj),
-                "__dirname" => V::Str(self.dir.to_string_lossy().into_owned()),
-                "__filename" => V::Str(self.file.to_string_lossy().into_owned()),
+                "__dirname" => V::Str(self.dir_str()),
+                "__filename" => V::Str(self.file_str()),
                 "process" => V::Obj(Known::Process),
                 "URL" => V::Obj(Known::UrlCtor),
                 "undefined" => V::Unknown("undefined".into()),
@@ -528,12 +550,10 @@ impl<'a> Evaluator<'a> {
                 (Module, "default" | "Module") => V::Obj(Module),
                 (ModuleObj, "require") => V::Obj(Require(None)),
                 (Require(b), "resolve") => V::Obj(RequireResolve(b.clone())),
-                (ImportMeta, "url") => {
-                    V::Url(Box::new(V::Str(self.file.to_string_lossy().into_owned())))
-                }
-                (ImportMeta, "dirname") => V::Str(self.dir.to_string_lossy().into_owned()),
+                (ImportMeta, "url") => V::Url(Box::new(V::Str(self.file_str()))),
+                (ImportMeta, "dirname") => V::Str(self.dir_str()),
                 (ImportMeta, "resolve") => V::Obj(ImportMetaResolve),
-                (ImportMeta, "filename") => V::Str(self.file.to_string_lossy().into_owned()),
+                (ImportMeta, "filename") => V::Str(self.file_str()),
                 (WorkerThreads, "Worker") => V::Obj(WorkerCtor),
                 (Pino, "transport") => V::Obj(PinoTransport),
                 (Pino, "default" | "pino") => V::Obj(Pino),
@@ -656,7 +676,7 @@ impl<'a> Evaluator<'a> {
                 },
                 _ => vec![V::Unknown("the value of require()".into())],
             },
-            ProcessCwd => match self.cwd {
+            ProcessCwd => match self.cwd() {
                 Some(c) => vec![V::Str(c.to_string_lossy().into_owned())],
                 None => vec![V::Unknown("process.cwd() is only known at run time".into())],
             },
@@ -680,7 +700,7 @@ impl<'a> Evaluator<'a> {
                 });
                 match start {
                     Some(i) => path_join(&parts[i..]),
-                    None => match self.cwd {
+                    None => match self.cwd() {
                         Some(c) => {
                             let mut all = vec![V::Str(c.to_string_lossy().into_owned())];
                             all.extend(parts.iter().cloned());

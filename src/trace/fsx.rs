@@ -1,7 +1,7 @@
 //! File-system helpers for the tracer: canonical paths with the symlinks passed through, the
 //! nearest package.json, asset directories, globs, native addons.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 
@@ -19,8 +19,11 @@ type Links = Vec<(PathBuf, PathBuf)>;
 /// Per-trace caches, shared by the worker threads.
 #[derive(Default)]
 pub(crate) struct Fsx {
-    /// Directory (absolute, lexically normal) -> its real path and the links passed through.
-    dirs: Mutex<HashMap<PathBuf, (PathBuf, Links)>>,
+    /// Path (absolute, lexically normal; directories and files) -> its real path and the links
+    /// passed through. A file of a big package is reached from hundreds of importers.
+    real: Mutex<HashMap<PathBuf, (PathBuf, Links)>>,
+    /// Path -> whether it is a file (following links): package.json probes, per importer.
+    files: Mutex<HashMap<PathBuf, bool>>,
     /// Directory -> the nearest package.json at or above it.
     pjson: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// package.json -> whether its `type` is `module`.
@@ -34,7 +37,19 @@ impl Fsx {
     pub(crate) fn canonical(&self, path: &Path, links: &mut Vec<(PathBuf, PathBuf)>) -> PathBuf {
         let path = normalize(path);
         let mut hops = 0;
-        self.canonical_inner(&path, links, &mut hops)
+        self.canonical_cached(&path, links, &mut hops)
+    }
+
+    /// `path.is_file()`, asked once per trace.
+    pub(crate) fn is_file(&self, path: &Path) -> bool {
+        if let Some(hit) = self.files.lock().ok().and_then(|c| c.get(path).copied()) {
+            return hit;
+        }
+        let is_file = path.is_file();
+        if let Ok(mut cache) = self.files.lock() {
+            cache.insert(path.to_path_buf(), is_file);
+        }
+        is_file
     }
 
     fn canonical_inner(
@@ -46,7 +61,7 @@ impl Fsx {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return path.to_path_buf();
         };
-        let real_parent = self.canonical_dir(parent, links, hops);
+        let real_parent = self.canonical_cached(parent, links, hops);
         let candidate = real_parent.join(name);
         self.follow(&candidate, links, hops)
     }
@@ -73,13 +88,13 @@ impl Fsx {
         self.canonical_inner(&next, links, hops)
     }
 
-    fn canonical_dir(
+    fn canonical_cached(
         &self,
         dir: &Path,
         links: &mut Vec<(PathBuf, PathBuf)>,
         hops: &mut usize,
     ) -> PathBuf {
-        if let Ok(cache) = self.dirs.lock() {
+        if let Ok(cache) = self.real.lock() {
             if let Some((real, found)) = cache.get(dir) {
                 links.extend(found.iter().cloned());
                 return real.clone();
@@ -88,7 +103,7 @@ impl Fsx {
         let mut found = Vec::new();
         let real = self.canonical_inner(dir, &mut found, hops);
         links.extend(found.iter().cloned());
-        if let Ok(mut cache) = self.dirs.lock() {
+        if let Ok(mut cache) = self.real.lock() {
             cache.insert(dir.to_path_buf(), (real.clone(), found));
         }
         real

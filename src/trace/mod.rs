@@ -21,12 +21,15 @@
 mod edges;
 mod eval;
 mod fsx;
+mod parse_cache;
 mod resolve;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -251,7 +254,7 @@ impl Tracer {
         let work = Work {
             state,
             queue,
-            parsed: HashSet::new(),
+            parsed: FxHashSet::default(),
             active: 0,
         };
         run_workers(work, |file| self.process_file(file, &fsx)).finish()
@@ -300,7 +303,7 @@ impl Tracer {
             path: file,
             cwd: self.options.cwd.as_deref(),
         };
-        let parsed = edges::collect(&ctx, &source);
+        let parsed = parse_cache::collect(&ctx, &source);
         if let Some((line, col, msg)) = parsed.parse_error {
             out.problems.push(problem(
                 EdgeProblemKind::ParseError,
@@ -378,7 +381,7 @@ impl Tracer {
                             // is read at run time.
                             let dir_pjson =
                                 fsx::normalize(&edge.base.join(spec)).join("package.json");
-                            if dir_pjson.is_file() {
+                            if fsx.is_file(&dir_pjson) {
                                 self.add_checked(out, dir_pjson, Reason::PackageJson, file, fsx);
                             }
                         }
@@ -546,7 +549,7 @@ impl Tracer {
                 Some(dir) => {
                     // `add_checked` canonicalizes again (cached) and keeps the links.
                     let pj = dir.join("package.json");
-                    if pj.is_file() {
+                    if fsx.is_file(&pj) {
                         self.add_checked(out, pj, Reason::PackageJson, from, fsx);
                     }
                 }
@@ -679,7 +682,7 @@ fn is_path_like(spec: &str) -> bool {
 
 #[derive(Default)]
 struct State {
-    files: HashMap<PathBuf, (Reason, BTreeSet<PathBuf>)>,
+    files: FxHashMap<PathBuf, (Reason, BTreeSet<PathBuf>)>,
     links: BTreeMap<PathBuf, PathBuf>,
     problems: BTreeSet<EdgeProblem>,
 }
@@ -751,7 +754,7 @@ impl State {
 struct Work {
     state: State,
     queue: Vec<PathBuf>,
-    parsed: HashSet<PathBuf>,
+    parsed: FxHashSet<PathBuf>,
     active: usize,
 }
 

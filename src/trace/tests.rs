@@ -1539,3 +1539,109 @@ fn mixed_syntax_arrays_and_imports_to_packages() {
     // path), not the first existing file; `./missing.js` is valid, so `import 'arr'` fails.
     assert_eq!(t.problems(&c), ["unresolvable h.js:3:8 arr"]);
 }
+
+// ---- the process-wide parse cache (parse_cache.rs) ----------------------------------------------
+
+/// The same text in two places: relative specifiers resolve from each file's own directory,
+/// whichever was traced first (the cached edges are re-based).
+#[test]
+fn cached_edges_resolve_from_the_copy_s_own_directory() {
+    let text = "const dep = require('./dep');\nimport('./lazy.mjs');\nmodule.exports = dep;\n";
+    let t = Tree::new(&[
+        ("a/x.js", text),
+        ("a/dep.js", "module.exports = 'a'"),
+        ("a/lazy.mjs", "export default 1"),
+        ("b/x.js", text),
+        ("b/dep.js", "module.exports = 'b'"),
+        ("b/lazy.mjs", "export default 2"),
+    ]);
+    let a = t.trace(&["a/x.js"]);
+    let b = t.trace(&["b/x.js"]);
+    assert_eq!(t.files(&a), ["a/dep.js", "a/lazy.mjs", "a/x.js"]);
+    assert_eq!(t.files(&b), ["b/dep.js", "b/lazy.mjs", "b/x.js"]);
+    assert_eq!(b.files[&t.p("b/dep.js")].parents, [t.p("b/x.js")]);
+}
+
+/// Edges computed from the file's location (`__dirname`, `import.meta.url`, globs, cwd-relative
+/// reads) are never handed to another file with the same text.
+#[test]
+fn location_dependent_edges_are_not_shared_between_copies() {
+    let text = "const path = require('path');\nconst fs = require('fs');\n\
+                require(path.join(__dirname, 'dep.js'));\n\
+                fs.readFileSync(path.join(__dirname, 'data.txt'));\n\
+                require('./locales/' + process.env.LANG);\n";
+    let t = Tree::new(&[
+        ("a/x.js", text),
+        ("a/dep.js", ""),
+        ("a/data.txt", "a"),
+        ("a/locales/en.js", ""),
+        ("b/x.js", text),
+        ("b/dep.js", ""),
+        ("b/data.txt", "b"),
+        ("b/locales/fr.js", ""),
+    ]);
+    let a = t.trace(&["a/x.js"]);
+    let b = t.trace(&["b/x.js"]);
+    assert_eq!(
+        t.files(&a),
+        ["a/data.txt", "a/dep.js", "a/locales/en.js", "a/x.js"]
+    );
+    assert_eq!(
+        t.files(&b),
+        ["b/data.txt", "b/dep.js", "b/locales/fr.js", "b/x.js"]
+    );
+    let esm = "import { createRequire } from 'node:module';\n\
+               const require = createRequire(import.meta.url);\nrequire('./dep.cjs');\n\
+               new URL('./asset.bin', import.meta.url);\n";
+    let t = Tree::new(&[
+        ("a/y.mjs", esm),
+        ("a/dep.cjs", ""),
+        ("a/asset.bin", "a"),
+        ("b/y.mjs", esm),
+        ("b/dep.cjs", ""),
+        ("b/asset.bin", "b"),
+    ]);
+    assert_eq!(
+        t.files(&t.trace(&["a/y.mjs"])),
+        ["a/asset.bin", "a/dep.cjs", "a/y.mjs"]
+    );
+    assert_eq!(
+        t.files(&t.trace(&["b/y.mjs"])),
+        ["b/asset.bin", "b/dep.cjs", "b/y.mjs"]
+    );
+}
+
+/// What makes a result shareable: only relative or bare specifiers (or dynamic ones), nothing
+/// computed from the location.
+#[test]
+fn location_free_classification() {
+    let free = |src: &str| {
+        let path = Path::new("/p/q/file.js");
+        edges::collect(
+            &edges::FileCtx {
+                path,
+                cwd: Some(Path::new("/p")),
+            },
+            src,
+        )
+        .location_free
+    };
+    assert!(free("require('./a'); require('lodash'); import('./b.mjs')"));
+    assert!(free("export * from './c.js'; require(name)"));
+    assert!(free("const x = 1"));
+    assert!(!free("require(__dirname + '/a')"));
+    assert!(!free("require('/abs/a')"));
+    assert!(!free("import(new URL('./a.mjs', import.meta.url).href)"));
+    assert!(!free("require('fs').readFileSync('data.txt')"));
+    assert!(!free("require('./locales/' + lang)"));
+    assert!(!free(
+        "const bindings = require('bindings'); bindings('addon')"
+    ));
+    assert!(!free(
+        "const p = require('path'); require(p.join(p.dirname(__filename), 'a'))"
+    ));
+    // Not evaluated (basename is unknown to the evaluator): a dynamic edge, the same anywhere.
+    assert!(free(
+        "const p = require('path'); require(p.basename(__filename))"
+    ));
+}
