@@ -59,6 +59,17 @@ pub fn verify(
     layout: &Layout,
     recorded: Option<&Recorded>,
 ) -> Result<CheckOutcome, crate::InputError> {
+    verify_reusing(layout, recorded, &[])
+}
+
+/// `verify`, taking the source closures in `traced` (the handler's source path, and its closure
+/// as `check` traced it) instead of tracing them again. For graft's check after apply: apply
+/// writes only inside the distDir, so closures with no file there are still what they were.
+pub fn verify_reusing(
+    layout: &Layout,
+    recorded: Option<&Recorded>,
+    traced: &[(PathBuf, Closure)],
+) -> Result<CheckOutcome, crate::InputError> {
     let recorded_handlers = recorded
         .and_then(Recorded::authoritative)
         .map(|c| c.handlers.as_slice());
@@ -70,7 +81,7 @@ pub fn verify(
         )));
     }
     let mut outcome = match recorded {
-        Some(recorded) => check(layout, recorded),
+        Some(recorded) => check_reusing(layout, recorded, traced),
         None => CheckOutcome {
             handlers: Vec::new(),
             findings: Vec::new(),
@@ -85,6 +96,14 @@ pub fn verify(
 
 /// Checks every recorded handler for every deployment mode the build supports.
 pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
+    check_reusing(layout, recorded, &[])
+}
+
+fn check_reusing(
+    layout: &Layout,
+    recorded: &Recorded,
+    traced: &[(PathBuf, Closure)],
+) -> CheckOutcome {
     let mut findings = Vec::new();
     let version_facts = layout.next_version().map(facts);
     if let Some(f) = &version_facts {
@@ -114,7 +133,7 @@ pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
             config: None,
         };
     };
-    let mut checker = Checker::new(layout, version_facts);
+    let mut checker = Checker::new(layout, version_facts, traced);
     let mut handlers = Vec::new();
     for handler in &authoritative.handlers {
         let mut status = checker.check_handler(authoritative, handler);
@@ -176,6 +195,8 @@ fn merge_shared(findings: &mut Vec<Finding>) {
 
 struct Checker<'a> {
     layout: &'a Layout,
+    /// Source closures already traced (see `verify_reusing`).
+    traced: &'a [(PathBuf, Closure)],
     facts: Option<VersionFacts>,
     deployed_tracer: Option<Tracer>,
     source_tracer: Tracer,
@@ -183,7 +204,11 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(layout: &'a Layout, facts: Option<VersionFacts>) -> Self {
+    fn new(
+        layout: &'a Layout,
+        facts: Option<VersionFacts>,
+        traced: &'a [(PathBuf, Closure)],
+    ) -> Self {
         let deployed_tracer = layout.standalone.as_ref().map(|s| {
             Tracer::new(TraceOptions {
                 boundary: Some(s.root.clone()),
@@ -196,6 +221,7 @@ impl<'a> Checker<'a> {
         });
         Self {
             layout,
+            traced,
             facts,
             deployed_tracer,
             source_tracer,
@@ -404,7 +430,10 @@ impl<'a> Checker<'a> {
 
     /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.
     fn check_source(&mut self, key: &str, source: &Path) -> Closure {
-        let closure = self.source_tracer.trace(&[source.to_path_buf()]);
+        let closure = match self.traced.iter().find(|(path, _)| path == source) {
+            Some((_, closure)) => closure.clone(),
+            None => self.source_tracer.trace(&[source.to_path_buf()]),
+        };
         let root = &self.layout.tracing_root;
         for problem in &closure.problems {
             match problem.kind {

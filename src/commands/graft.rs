@@ -48,7 +48,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     let recorded = manifest::read(&layout)?;
     let before = check::verify(&layout, Some(&recorded))?;
     // The source closures `check` just traced: the plan reuses them instead of tracing again.
-    let traced: Vec<_> = before
+    let mut traced: Vec<_> = before
         .handlers
         .iter()
         .filter_map(|h| Some((h.source_path.clone()?, h.source_closure.clone()?)))
@@ -74,7 +74,20 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     // Verify the tree as it is now.
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
-    let after = check::verify(&layout, Some(&recorded))?;
+    // The source closures are unchanged where apply wrote none of their files (closures hold
+    // real paths: compared with the distDir's real path too).
+    let dist_dirs = [
+        layout.dist_dir.clone(),
+        std::fs::canonicalize(&layout.dist_dir).unwrap_or_else(|_| layout.dist_dir.clone()),
+    ];
+    traced.retain(|(_, closure)| {
+        !closure
+            .files
+            .keys()
+            .chain(closure.links.keys())
+            .any(|f| dist_dirs.iter().any(|d| layout::is_within(f, d)))
+    });
+    let after = check::verify_reusing(&layout, Some(&recorded), &traced)?;
     let mut findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
     crate::findings::attach_source_lines(&mut findings);
     let stdout = render(common, &layout, &after, &findings, &plan, Some(&applied));
