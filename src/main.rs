@@ -35,6 +35,10 @@ struct GraftArgs {
     /// Also copy `public/`, `.next/static` and `.next/cache/fetch-cache` into the standalone tree.
     #[arg(long)]
     assets: bool,
+    /// Sync the written files to disk before and after renaming them into place (survives a
+    /// power loss; slower: it waits for all pending writes of the file system).
+    #[arg(long)]
+    fsync: bool,
 }
 
 #[derive(clap::Args)]
@@ -144,11 +148,12 @@ fn main() -> ExitCode {
         verbose: g.verbose,
     };
     let top_graft = cli.graft.clone();
-    let top_graft_given = !top_graft.handlers.is_empty() || top_graft.dry_run || top_graft.assets;
+    let top_graft_given =
+        !top_graft.handlers.is_empty() || top_graft.dry_run || top_graft.assets || top_graft.fsync;
     let command = cli.command.unwrap_or(Command::Graft(GraftArgs::default()));
     if top_graft_given && !matches!(command, Command::Graft(_)) {
         eprintln!(
-            "next-graft: error: --handler, --dry-run and --assets belong to `graft` (the default command)"
+            "next-graft: error: --handler, --dry-run, --assets and --fsync belong to `graft` (the default command)"
         );
         return ExitCode::from(2);
     }
@@ -160,6 +165,7 @@ fn main() -> ExitCode {
                 handlers,
                 dry_run: top_graft.dry_run || args.dry_run,
                 assets: top_graft.assets || args.assets,
+                fsync: top_graft.fsync || args.fsync,
             };
             commands::graft(&common, &options)
         }

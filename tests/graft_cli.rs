@@ -1096,3 +1096,43 @@ fn monorepo_layout_places_files_relative_to_the_tracing_root() {
     );
     assert_same_tree(&before, &snapshot(s.root()));
 }
+
+/// `--fsync` syncs before the first rename and after the last; the default leaves the writes to
+/// the page cache. Proved with the sync failpoints (a real SIGKILL right after each sync): they
+/// are reached only with `--fsync`, in that order, and the tree converges either way.
+#[test]
+fn fsync_syncs_before_and_after_the_renames_only_when_asked() {
+    use std::os::unix::process::ExitStatusExt;
+    fn graft(app: &Path, args: &[&str], failpoint: &str) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_next-graft"))
+            .arg("--project")
+            .arg(app)
+            .args(["--color", "never", "-q"])
+            .args(args)
+            .env("NEXT_GRAFT_FAILPOINT", failpoint)
+            .output()
+            .unwrap()
+    }
+    let s = Scratch::new(V16_4);
+    let dep = s.standalone().join("lib/dep.js");
+    fs::remove_file(&dep).unwrap();
+    // Killed right after the first sync: staged, nothing renamed yet.
+    let out = graft(&s.app(), &["--fsync"], "synced:staged");
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    assert!(!dep.exists());
+    // Killed right after the final sync: everything is in place.
+    let out = graft(&s.app(), &["--fsync"], "synced:committed");
+    assert_eq!(out.status.signal(), Some(9), "{out:?}");
+    assert!(dep.is_file());
+    assert_code(&run(&s.app(), &["check"]), 0);
+
+    // Without --fsync neither point is reached: the run completes.
+    let s = Scratch::new(V16_4);
+    let dep = s.standalone().join("lib/dep.js");
+    fs::remove_file(&dep).unwrap();
+    for point in ["synced:staged", "synced:committed"] {
+        let out = graft(&s.app(), &[], point);
+        assert_eq!(out.status.code(), Some(0), "{point}: {out:?}");
+    }
+    assert!(dep.is_file());
+}

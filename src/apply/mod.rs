@@ -1,17 +1,20 @@
 //! `apply`: performs a `Plan`. Every write is staged beside its target (a temporary file in the
-//! same directory) and only renamed into place once every write of the plan has been staged and
-//! made durable, so an error leaves nothing half-written. Durability costs two `syncfs(2)` calls
-//! on the distDir's file system (staged data before the first rename, the renames at the end),
-//! not one `fsync` per file: with hundreds of files the per-file fsyncs were most of graft's
-//! time (see docs/performance.md). Nothing is ever written outside
-//! `<project>/<distDir>` or through a symlink, and a file whose new content equals the old one
-//! is not written at all: a second run writes nothing.
+//! same directory) and only renamed into place once every write of the plan has been staged, so
+//! an error leaves nothing half-written. Nothing is ever written outside `<project>/<distDir>` or
+//! through a symlink, and a file whose new content equals the old one is not written at all: a
+//! second run writes nothing.
 //!
 //! Interruptions: a run killed at any point leaves every target either old or new (renames are
 //! atomic), plus at most some `.next-graft.*.tmp` / `.link` staging files, which the next run
 //! removes from the directories it writes to before staging. Two runs never interleave: `graft`
 //! holds [`lock`] (an `flock` on the distDir itself, released by the kernel when a process dies)
 //! from reading the manifests to the end of apply. Test-only fault injection: [`failpoint`].
+//!
+//! Durability ([`Durability`]): by default the writes are left to the kernel's page cache, like
+//! `next build` leaves the build it just wrote, and like `cp`. `--fsync` adds two `syncfs(2)`
+//! calls (staged data before the first rename, the renames at the end): they survive a power
+//! loss, at the price of waiting for every dirty page of the file system, other processes'
+//! included (docs/performance.md measured 0.7 s of a 0.3 s-CPU graft on a busy machine).
 
 use crate::layout::{is_within, normalize, Layout};
 use crate::manifest::{find_literal, CopyKind, LiteralTarget};
@@ -74,25 +77,39 @@ fn err(path: &Path, what: impl std::fmt::Display) -> InputError {
     InputError::new(format!("{}: {what}", path.display()))
 }
 
+/// How far the writes are taken before `apply` returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Atomic against a killed process (renames); reaching the disk is left to the kernel, as for
+    /// the build output itself.
+    #[default]
+    PageCache,
+    /// Also synced to disk before the first rename and after the last (`--fsync`): atomic and
+    /// durable across a power loss or kernel crash.
+    Disk,
+}
+
 /// Performs the plan. On error nothing of the plan is in place (staged files are removed, and
 /// directories created for them too).
-pub fn apply(layout: &Layout, plan: &Plan) -> Result<Applied, InputError> {
+pub fn apply(layout: &Layout, plan: &Plan, durability: Durability) -> Result<Applied, InputError> {
     let allowed = normalize(&layout.dist_dir);
+    let mut plain_dirs = PlainDirs::default();
     for action in &plan.actions {
-        check_destination(&allowed, action)?;
+        check_destination(&allowed, action, &mut plain_dirs)?;
     }
     remove_stale_staging(&allowed, plan);
     let mut created = CreatedDirs::default();
-    match stage_all(&allowed, plan, &mut created).and_then(|staged| {
+    match stage_all(&allowed, plan, &mut created, &mut plain_dirs).and_then(|staged| {
         // The staged data reaches the disk before any rename makes it visible.
-        if !staged.is_empty() {
+        if durability == Durability::Disk && !staged.is_empty() {
             sync_filesystem(&allowed)?;
+            failpoint("synced:staged");
         }
         Ok(staged)
     }) {
         Ok(staged) => {
             failpoint("staged");
-            commit(&allowed, staged)
+            commit(&allowed, staged, durability)
         }
         Err(e) => {
             created.rollback();
@@ -184,7 +201,8 @@ fn remove_stale_staging(allowed: &Path, plan: &Plan) {
 /// with the `failpoints` feature; a release build has none. `NEXT_GRAFT_FAILPOINT=<point>`
 /// stops the process with a real `SIGKILL` (no destructor runs, no staging file is removed, as
 /// with `kill -9`) when it reaches `<point>`: a name (`staged`, `stage:<i>`, `commit:<i>`,
-/// `committed`) or `#<n>` for the n-th point reached. `<point>=pause:<ms>` sleeps there instead
+/// `committed`; with `Durability::Disk` also `synced:staged` and `synced:committed`, after each
+/// sync) or `#<n>` for the n-th point reached. `<point>=pause:<ms>` sleeps there instead
 /// (to make two runs overlap in a test).
 #[cfg(any(debug_assertions, feature = "failpoints"))]
 pub fn failpoint(name: &str) {
@@ -221,94 +239,115 @@ struct StagedWrite {
     action: usize,
 }
 
+/// Stages every write of the plan, in plan order. (Staging on several threads was measured: no
+/// faster, file creation serializes in the file system.)
 fn stage_all(
     allowed: &Path,
     plan: &Plan,
     created: &mut CreatedDirs,
+    plain_dirs: &mut PlainDirs,
 ) -> Result<Vec<(StagedWrite, &'static str)>, InputError> {
     let mut out = Vec::new();
     for (index, action) in plan.actions.iter().enumerate() {
-        let target = action.destination().to_path_buf();
-        let staged = match action {
-            Action::CopyFile { from, .. } => {
-                let meta =
-                    fs::metadata(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
-                if !meta.is_file() {
-                    return Err(err(from, "not a regular file"));
-                }
-                let mut source =
-                    fs::File::open(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
-                ensure_dir(allowed, target.parent().unwrap_or(allowed), created)?;
-                let temp = stage_file(
-                    &target,
-                    |file| std::io::copy(&mut source, file).map(|_| ()),
-                    meta.permissions(),
-                )?;
-                (Staged::File(temp), "copied")
-            }
-            Action::WriteFile { contents, .. } => {
-                ensure_dir(allowed, target.parent().unwrap_or(allowed), created)?;
-                let temp = stage_file(
-                    &target,
-                    |f| f.write_all(contents.as_bytes()),
-                    std::os::unix::fs::PermissionsExt::from_mode(0o644),
-                )?;
-                (Staged::File(temp), "copied")
-            }
-            Action::CreateSymlink {
-                path,
-                target: link_target,
-            } => {
-                if link_target.is_absolute()
-                    || !is_within(&path.parent().unwrap_or(allowed).join(link_target), allowed)
-                {
-                    return Err(err(
-                        path,
-                        format!(
-                            "refusing a symlink to {} (outside the build output)",
-                            link_target.display()
-                        ),
-                    ));
-                }
-                let parent = path.parent().unwrap_or(allowed);
-                ensure_dir(allowed, parent, created)?;
-                let temp = parent.join(format!(".next-graft.{}.{index}.link", std::process::id()));
-                let _ = fs::remove_file(&temp);
-                std::os::unix::fs::symlink(link_target, &temp)
-                    .map_err(|e| err(path, format!("cannot create symlink: {e}")))?;
-                (
-                    Staged::Link(LinkGuard {
-                        path: temp,
-                        armed: true,
-                    }),
-                    "linked",
-                )
-            }
-            Action::RewriteConfig { file, kind, edits } => {
-                let text =
-                    fs::read_to_string(file).map_err(|e| err(file, format!("cannot read: {e}")))?;
-                let new = render_config(*kind, file, &text, edits)?;
-                if new == text {
-                    continue;
-                }
-                let permissions = fs::metadata(file)
-                    .map_err(|e| err(file, format!("cannot read: {e}")))?
-                    .permissions();
-                let temp = stage_file(file, |f| f.write_all(new.as_bytes()), permissions)?;
-                (Staged::File(temp), "rewritten")
-            }
-        };
-        out.push((
-            StagedWrite {
-                staged: staged.0,
-                target,
-                action: index,
-            },
-            staged.1,
-        ));
-        failpoint(&format!("stage:{index}"));
+        if let Action::CopyFile { to: dest, .. }
+        | Action::WriteFile { to: dest, .. }
+        | Action::CreateSymlink { path: dest, .. } = action
+        {
+            ensure_dir(
+                allowed,
+                dest.parent().unwrap_or(allowed),
+                created,
+                plain_dirs,
+            )?;
+        }
+        if let Some(write) = stage_one(allowed, index, action)? {
+            out.push(write);
+        }
     }
     Ok(out)
+}
+
+/// Stages one action (`None`: a config copy whose text would not change).
+fn stage_one(
+    allowed: &Path,
+    index: usize,
+    action: &Action,
+) -> Result<Option<(StagedWrite, &'static str)>, InputError> {
+    let target = action.destination().to_path_buf();
+    let staged = match action {
+        Action::CopyFile { from, .. } => {
+            let meta = fs::metadata(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
+            if !meta.is_file() {
+                return Err(err(from, "not a regular file"));
+            }
+            let mut source =
+                fs::File::open(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
+            let temp = stage_file(
+                &target,
+                |file| std::io::copy(&mut source, file).map(|_| ()),
+                meta.permissions(),
+            )?;
+            (Staged::File(temp), "copied")
+        }
+        Action::WriteFile { contents, .. } => {
+            let temp = stage_file(
+                &target,
+                |f| f.write_all(contents.as_bytes()),
+                std::os::unix::fs::PermissionsExt::from_mode(0o644),
+            )?;
+            (Staged::File(temp), "copied")
+        }
+        Action::CreateSymlink {
+            path,
+            target: link_target,
+        } => {
+            if link_target.is_absolute()
+                || !is_within(&path.parent().unwrap_or(allowed).join(link_target), allowed)
+            {
+                return Err(err(
+                    path,
+                    format!(
+                        "refusing a symlink to {} (outside the build output)",
+                        link_target.display()
+                    ),
+                ));
+            }
+            let parent = path.parent().unwrap_or(allowed);
+            let temp = parent.join(format!(".next-graft.{}.{index}.link", std::process::id()));
+            let _ = fs::remove_file(&temp);
+            std::os::unix::fs::symlink(link_target, &temp)
+                .map_err(|e| err(path, format!("cannot create symlink: {e}")))?;
+            (
+                Staged::Link(LinkGuard {
+                    path: temp,
+                    armed: true,
+                }),
+                "linked",
+            )
+        }
+        Action::RewriteConfig { file, kind, edits } => {
+            let text =
+                fs::read_to_string(file).map_err(|e| err(file, format!("cannot read: {e}")))?;
+            let new = render_config(*kind, file, &text, edits)?;
+            if new == text {
+                return Ok(None);
+            }
+            let permissions = fs::metadata(file)
+                .map_err(|e| err(file, format!("cannot read: {e}")))?
+                .permissions();
+            let temp = stage_file(file, |f| f.write_all(new.as_bytes()), permissions)?;
+            (Staged::File(temp), "rewritten")
+        }
+    };
+    failpoint(&format!("stage:{index}"));
+    Ok(Some((
+        StagedWrite {
+            staged: staged.0,
+            target,
+            action: index,
+        },
+        staged.1,
+    )))
 }
 
 /// `syncfs(2)` on the file system holding `dir`: one call for every staged file (or rename)
@@ -327,7 +366,11 @@ fn sync_filesystem(dir: &Path) -> Result<(), InputError> {
 }
 
 /// Renames every staged write into place, then syncs the file system (the renames).
-fn commit(allowed: &Path, staged: Vec<(StagedWrite, &'static str)>) -> Result<Applied, InputError> {
+fn commit(
+    allowed: &Path,
+    staged: Vec<(StagedWrite, &'static str)>,
+    durability: Durability,
+) -> Result<Applied, InputError> {
     let mut applied = Applied::default();
     let wrote = !staged.is_empty();
     let mut order: Vec<(StagedWrite, &'static str)> = staged;
@@ -353,8 +396,9 @@ fn commit(allowed: &Path, staged: Vec<(StagedWrite, &'static str)>) -> Result<Ap
         }
     }
     failpoint("committed");
-    if wrote {
+    if wrote && durability == Durability::Disk {
         let _ = sync_filesystem(allowed);
+        failpoint("synced:committed");
     }
     Ok(applied)
 }
@@ -371,7 +415,8 @@ fn stage_file(
         .tempfile_in(dir)
         .map_err(|e| err(target, format!("cannot stage a write: {e}")))?;
     write(temp.as_file_mut()).map_err(|e| err(target, format!("cannot write: {e}")))?;
-    // Not synced here: `apply` syncs the file system once after staging everything.
+    // Not synced here: with `Durability::Disk`, `apply` syncs the file system once after staging
+    // everything.
     fs::set_permissions(temp.path(), permissions)
         .map_err(|e| err(target, format!("cannot set permissions: {e}")))?;
     Ok(temp.into_temp_path())
@@ -379,13 +424,22 @@ fn stage_file(
 
 /// Creates `dir` and its missing ancestors below `allowed`, recording each one created. Refuses a
 /// symlink (or a non-directory) on the way.
-fn ensure_dir(allowed: &Path, dir: &Path, created: &mut CreatedDirs) -> Result<(), InputError> {
+fn ensure_dir(
+    allowed: &Path,
+    dir: &Path,
+    created: &mut CreatedDirs,
+    plain_dirs: &mut PlainDirs,
+) -> Result<(), InputError> {
     let rel = dir
         .strip_prefix(allowed)
         .map_err(|_| err(dir, "outside the build output; refusing to write"))?;
     let mut current = allowed.to_path_buf();
     for part in rel.components() {
         current.push(part.as_os_str());
+        if plain_dirs.0.contains(&current) {
+            continue;
+        }
+        plain_dirs.0.insert(current.clone());
         match fs::symlink_metadata(&current) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(err(&current, "is a symlink; refusing to write through it"))
@@ -402,9 +456,18 @@ fn ensure_dir(allowed: &Path, dir: &Path, created: &mut CreatedDirs) -> Result<(
     Ok(())
 }
 
+/// Directories below the distDir already seen to be no symlink in this run: thousands of
+/// destinations share a few hundred directories, each checked once.
+#[derive(Default)]
+struct PlainDirs(std::collections::HashSet<PathBuf>);
+
 /// Every destination must be a plain path strictly inside the distDir, with no symlink on the
 /// way; files to replace must be regular files, links to replace must be links.
-fn check_destination(allowed: &Path, action: &Action) -> Result<(), InputError> {
+fn check_destination(
+    allowed: &Path,
+    action: &Action,
+    plain_dirs: &mut PlainDirs,
+) -> Result<(), InputError> {
     let dest = action.destination();
     let plain = dest.is_absolute()
         && dest
@@ -424,7 +487,14 @@ fn check_destination(allowed: &Path, action: &Action) -> Result<(), InputError> 
     let parts: Vec<_> = rel.components().collect();
     for part in &parts[..parts.len().saturating_sub(1)] {
         current.push(part.as_os_str());
-        if fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink()) {
+        if plain_dirs.0.contains(&current) {
+            continue;
+        }
+        let meta = fs::symlink_metadata(&current);
+        if meta.as_ref().is_ok_and(|m| m.is_dir()) {
+            plain_dirs.0.insert(current.clone());
+        }
+        if meta.is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(err(
                 dest,
                 format!(
@@ -631,7 +701,7 @@ mod tests {
                 handlers: vec![],
                 replaces: false,
             };
-            assert!(check_destination(&allowed, &action).is_err());
+            assert!(check_destination(&allowed, &action, &mut PlainDirs::default()).is_err());
         }
         // A symlink on the way is refused too.
         std::os::unix::fs::symlink(dir.path(), allowed.join("standalone/link")).unwrap();
@@ -641,13 +711,13 @@ mod tests {
             handlers: vec![],
             replaces: false,
         };
-        assert!(check_destination(&allowed, &action).is_err());
+        assert!(check_destination(&allowed, &action, &mut PlainDirs::default()).is_err());
         let ok = Action::CopyFile {
             from: dir.path().join("x"),
             to: allowed.join("standalone/new/x.js"),
             handlers: vec![],
             replaces: false,
         };
-        assert!(check_destination(&allowed, &ok).is_ok());
+        assert!(check_destination(&allowed, &ok, &mut PlainDirs::default()).is_ok());
     }
 }

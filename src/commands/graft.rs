@@ -27,6 +27,8 @@ pub struct GraftOptions {
     pub dry_run: bool,
     /// `--assets`: also copy `public/`, `<distDir>/static` and `<distDir>/cache/fetch-cache`.
     pub assets: bool,
+    /// `--fsync`: sync the writes to disk (see `apply::Durability`).
+    pub fsync: bool,
 }
 
 /// Runs graft. `Err` (exit 2) for bad input or a write that could not be made; in both cases
@@ -70,7 +72,12 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         });
     }
 
-    let applied = apply::apply(&layout, &plan)?;
+    let durability = if options.fsync {
+        apply::Durability::Disk
+    } else {
+        apply::Durability::PageCache
+    };
+    let applied = apply::apply(&layout, &plan, durability)?;
     // Verify the tree as it is now.
     let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
     let recorded = manifest::read(&layout)?;
