@@ -7,7 +7,7 @@
 // For each workload it writes into <work dir>/<name>/:
 //   root/              the repository (tracing root); the project is root/<relativeAppDir>
 //   pristine-next/     a copy of the project's .next as built (restored before each timed run)
-//   workload.json      paths the harness needs: project, standalone, handler, reset command
+//   workload.json      paths the harness needs: project, dist, standalone, handler, pristine
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -313,9 +313,9 @@ function workload(name, { handler, relativeAppDir = '', bigRepo = false }) {
     standalone: build.standalone,
     serverDir: build.serverDir,
     handler: path.join(build.project, 'cache-handler.js'),
+    // The build output as `next build` left it (standalone without the closure); bench/run
+    // restores it before every timed run.
     pristine,
-    // Restores the build output as `next build` left it (standalone without the closure).
-    reset: `rm -rf '${build.dist}' && cp -a '${pristine}' '${build.dist}'`,
   };
   write(path.join(base, 'workload.json'), JSON.stringify(info, null, 2) + '\n');
   return info;
