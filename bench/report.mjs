@@ -25,9 +25,21 @@ for (const w of ['realistic', 'large', 'bigrepo']) {
     if (!/^\d+$/.test(kb || '')) continue;
     rss[what] = Math.max(rss[what] || 0, Number(kb));
   }
+  // strace -c: "% time  seconds  usecs/call  calls  [errors]  syscall" rows.
+  const calls = (f) => {
+    const out = {};
+    if (!exists(f)) return out;
+    for (const line of read(f).split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 5 || !/^\d+$/.test(cols[3])) continue;
+      out[cols[cols.length - 1]] = Number(cols[3]);
+    }
+    return out;
+  };
   results[w] = {
     t,
     rss,
+    syscalls: { graft: calls(`${w}.strace-graft`), check: calls(`${w}.strace-check`) },
     files: read(`${w}.files`).trim().split('\n').filter(Boolean).length,
     nftFiles: Number(read(`${w}.nft-files`).trim()),
     load: read(`${w}.load`).trim(),
@@ -82,6 +94,21 @@ if (results.realistic && results.bigrepo) {
 if (results.realistic) {
   const kb = results.realistic.rss.graft;
   row('realistic: max RSS of next-graft', '< 64 MiB', mib(kb), kb < 64 * 1024);
+}
+out.push('');
+const stats = (c) => ['statx', 'newfstatat', 'stat', 'lstat', 'fstat'].reduce((n, k) => n + (c[k] || 0), 0);
+const cpu = (r) => `${((r.user + r.system) * 1000).toFixed(0)} ms`;
+out.push('CPU time (user + system, mean of the timed runs) and the work of one cold run (`strace -f -c`):');
+out.push('');
+out.push('| workload | CPU nft / floor / graft / check | graft: openat / stat / getdents64 | check: openat / stat / getdents64 |');
+out.push('|---|---|---|---|');
+for (const [w, r] of Object.entries(results)) {
+  const g = r.syscalls.graft;
+  const c = r.syscalls.check;
+  out.push(
+    `| ${names[w]} | ${cpu(r.t.nft)} / ${cpu(r.t.floor)} / ${cpu(r.t.graft)} / ${cpu(r.t.check)} | ` +
+      `${g.openat ?? 0} / ${stats(g)} / ${g.getdents64 ?? 0} | ${c.openat ?? 0} / ${stats(c)} / ${c.getdents64 ?? 0} |`,
+  );
 }
 out.push('');
 console.log(out.join('\n'));
