@@ -3,7 +3,7 @@
 //! `UPDATE=1 cargo test --test fix_config` rewrites the `expected.*` files (review the diff).
 
 use next_graft::commands::{fix_source, FixResult};
-use next_graft_config::NextVersion;
+use next_graft_config::Version;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,8 +27,7 @@ fn config_in(dir: &Path) -> PathBuf {
 
 fn run_case(dir: &Path) -> FixResult {
     let file = config_in(dir);
-    let version =
-        NextVersion::parse(fs::read_to_string(dir.join("version")).unwrap().trim()).unwrap();
+    let version = Version::parse(fs::read_to_string(dir.join("version")).unwrap().trim()).unwrap();
     let source = fs::read_to_string(&file).unwrap();
     fix_source(&file, &source, version).unwrap()
 }
@@ -274,7 +273,7 @@ fn js_under_type_module_is_an_es_module() {
     let file = tmp.path().join("next.config.js");
     fs::write(&file, "export default { cacheHandler: './h.js' };\n").unwrap();
     let source = fs::read_to_string(&file).unwrap();
-    let r = fix_source(&file, &source, NextVersion::new(16, 4, 6)).unwrap();
+    let r = fix_source(&file, &source, Version::new(16, 4, 6)).unwrap();
     assert_eq!(
         r.fixed,
         "import { fileURLToPath } from 'node:url';\nexport default { cacheHandler: fileURLToPath(new URL('./h.js', import.meta.url)) };\n"
@@ -282,7 +281,7 @@ fn js_under_type_module_is_an_es_module() {
     // CommonJS when package.json says nothing and the file has no import/export.
     fs::write(tmp.path().join("package.json"), "{}").unwrap();
     let cjs = "module.exports = { cacheHandler: './h.js' };\n";
-    let r = fix_source(&file, cjs, NextVersion::new(16, 4, 6)).unwrap();
+    let r = fix_source(&file, cjs, Version::new(16, 4, 6)).unwrap();
     assert_eq!(
         r.fixed,
         "module.exports = { cacheHandler: require.resolve('./h.js') };\n"
@@ -293,9 +292,9 @@ fn js_under_type_module_is_an_es_module() {
 fn versions_without_the_edit_propose_nothing() {
     // 14.0: the legacy key is the one that works; 16.3+: import.meta.resolve URLs load.
     for (case, version) in [
-        ("cjs-legacy-key", NextVersion::new(14, 0, 4)),
-        ("esm-import-meta-resolve", NextVersion::new(16, 4, 6)),
-        ("cjs-preload-15.0", NextVersion::new(15, 2, 0)),
+        ("cjs-legacy-key", Version::new(14, 0, 4)),
+        ("esm-import-meta-resolve", Version::new(16, 4, 6)),
+        ("cjs-preload-15.0", Version::new(15, 2, 0)),
     ] {
         let file = config_in(&fixtures().join(case));
         let source = fs::read_to_string(&file).unwrap();

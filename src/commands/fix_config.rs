@@ -12,7 +12,7 @@ use super::{Common, Format, Outcome};
 use crate::config::{self, discovery::Discovery};
 use crate::versions::Version;
 use crate::InputError;
-use next_graft_config::{apply_text, decide_fixes, EvalContext, Fix, FixContext, NextVersion};
+use next_graft_config::{apply_text, decide_fixes, EvalContext, Fix, FixContext};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,23 +31,14 @@ pub struct FixConfigOptions {
 #[derive(Debug, Clone)]
 pub struct FixResult {
     pub file: PathBuf,
-    pub version: NextVersion,
+    pub version: Version,
     pub fixes: Vec<Fix>,
     pub original: String,
     pub fixed: String,
 }
 
-/// Convert the root crate's version into the pure crate's plain struct.
-pub fn to_next_version(v: Version) -> NextVersion {
-    NextVersion::new(v.major, v.minor, v.patch)
-}
-
 /// Decide and apply (in memory) the fixes for `source`, the text of `file`.
-pub fn fix_source(
-    file: &Path,
-    source: &str,
-    version: NextVersion,
-) -> Result<FixResult, InputError> {
+pub fn fix_source(file: &Path, source: &str, version: Version) -> Result<FixResult, InputError> {
     let (program, base) = config::parse(file, source)?;
     let kind = config::module_kind(file, &program);
     let mut eval = EvalContext::new(
@@ -147,7 +138,7 @@ pub fn fix_config(common: &Common, options: &FixConfigOptions) -> Result<Outcome
     };
     let source = fs::read_to_string(&file)
         .map_err(|e| InputError::new(format!("{}: cannot read: {e}", file.display())))?;
-    let result = fix_source(&file, &source, to_next_version(version))?;
+    let result = fix_source(&file, &source, version)?;
     let display = file
         .strip_prefix(&common.project)
         .unwrap_or(&file)

@@ -7,8 +7,7 @@ mod graft;
 
 pub use explain::{destination, explain, PlacedFile};
 pub use fix_config::{
-    fix_config, fix_source, to_next_version, unified_diff, write_atomic, FixConfigOptions,
-    FixResult,
+    fix_config, fix_source, unified_diff, write_atomic, FixConfigOptions, FixResult,
 };
 pub use graft::{graft, GraftOptions};
 

@@ -6,9 +6,7 @@
 //! required; `moduleKind` defaults from the file name (`.mjs`/`.mts` → esm, `.cjs`/`.cts`/`.ts`
 //! → cjs, otherwise esm when the file has import/export declarations).
 
-use next_graft_config::{
-    apply_ast, decide_fixes, EvalContext, FixContext, ModuleKind, NextVersion,
-};
+use next_graft_config::{apply_ast, decide_fixes, EvalContext, FixContext, ModuleKind, Version};
 use serde::Deserialize;
 use swc_core::ecma::ast::Program;
 use swc_core::plugin::metadata::TransformPluginMetadataContextKind;
@@ -46,7 +44,7 @@ pub fn transform(
     options: &Options,
     filename: Option<&str>,
 ) -> Result<Program, String> {
-    let version = NextVersion::parse(&options.next_version)
+    let version = Version::parse(&options.next_version)
         .ok_or_else(|| format!("nextVersion: not a version: {:?}", options.next_version))?;
     let kind = options
         .module_kind

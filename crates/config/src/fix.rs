@@ -22,7 +22,7 @@ use swc_core::common::{Span, Spanned, SyntaxContext, DUMMY_SP};
 use swc_core::ecma::ast::*;
 use swc_core::ecma::visit::{Visit, VisitMut, VisitMutWith, VisitWith};
 
-use crate::fix_versions::{FixFact, NextVersion};
+use crate::versions::{facts, Fact, Version};
 use crate::{analyze, CandidateValue, EvalContext, HandlerKey, ModuleKind, SpanInfo};
 
 /// What [`decide_fixes`] needs: the analysis context (module kind, span base, source) and the
@@ -30,7 +30,7 @@ use crate::{analyze, CandidateValue, EvalContext, HandlerKey, ModuleKind, SpanIn
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixContext {
     pub eval: EvalContext,
-    pub version: NextVersion,
+    pub version: Version,
 }
 
 /// An object literal: its span and the spans of its properties, in order.
@@ -184,7 +184,7 @@ pub fn decide_fixes(program: &Program, ctx: &FixContext) -> Vec<Fix> {
                 CandidateValue::ImportMetaResolve { file_url: true, .. }
             )
         });
-    if file_url_resolve && !v.has(FixFact::FileUrlHandlers) {
+    if file_url_resolve && !facts(v).has(Fact::FileUrlHandlers) {
         for span in &values.meta_resolves {
             needs_import = true;
             local_fixes.push(Fix::WrapFileUrlToPath {
@@ -216,7 +216,7 @@ pub fn decide_fixes(program: &Program, ctx: &FixContext) -> Vec<Fix> {
         // experimental.incrementalCacheHandlerPath → cacheHandler (14.1+).
         if let Some(e) = exp_obj {
             if let Some(l) = e.prop("incrementalCacheHandlerPath") {
-                if v.has(FixFact::CacheHandlerKey)
+                if facts(v).has(Fact::CacheHandlerKey)
                     && o.prop("cacheHandler").is_none()
                     && ref_in(l.span, &|k| {
                         *k == HandlerKey::LegacyIncrementalCacheHandlerPath
@@ -246,7 +246,7 @@ pub fn decide_fixes(program: &Program, ctx: &FixContext) -> Vec<Fix> {
                         }
                     )
                 }) {
-                    if v.has(FixFact::TopLevelCacheHandlers) {
+                    if facts(v).has(Fact::TopLevelCacheHandlers) {
                         if o.prop("cacheHandlers").is_none() {
                             moves.push(Fix::MoveProp {
                                 prop: c.span,
@@ -278,7 +278,7 @@ pub fn decide_fixes(program: &Program, ctx: &FixContext) -> Vec<Fix> {
                     }
                 )
             });
-            if is_config && v.has(FixFact::ExperimentalCacheHandlers) {
+            if is_config && facts(v).has(Fact::ExperimentalCacheHandlers) {
                 let target = match (exp, exp_obj) {
                     (Some(_), Some(e)) if e.prop("cacheHandlers").is_none() => {
                         Some(Target::Object {
@@ -307,7 +307,7 @@ pub fn decide_fixes(program: &Program, ctx: &FixContext) -> Vec<Fix> {
         }
     }
     // experimental.preloadEntriesOnStart: false (15.0–15.1, #72552).
-    if v.has(FixFact::PreloadBug) {
+    if facts(v).has(Fact::PreloadBug) {
         if let Some((o, e)) = use_cache_config {
             let to = match (o.prop("experimental"), e) {
                 (_, Some(e)) if e.prop("preloadEntriesOnStart").is_none() => Some(Target::Object {

@@ -40,15 +40,15 @@
 mod cond;
 mod eval;
 pub mod fix;
-pub mod fix_versions;
 mod paths;
+pub mod versions;
 
 use serde::{Deserialize, Serialize};
 use swc_core::ecma::ast::Program;
 
 pub use cond::{Atom, Cond, PhaseKind};
 pub use fix::{apply_ast, apply_text, decide_fixes, Fix, FixContext};
-pub use fix_versions::{FixFact, NextVersion};
+pub use versions::{facts, Fact, Version};
 
 /// How Next.js loads the config file, which decides which globals exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
