@@ -88,10 +88,7 @@ fn from_build(layout: &Layout) -> Option<BTreeSet<String>> {
     let manifest: Value = serde_json::from_str(&text).ok()?;
     let has_use_cache = layout
         .next_version()
-        .map(|v| {
-            let f = facts(v);
-            f.has(Fact::ExperimentalCacheHandlers) || f.has(Fact::TopLevelCacheHandlers)
-        })
+        .map(|v| facts(v).has(Fact::UseCacheDirective))
         // Unknown version: it may have `'use cache'`.
         .unwrap_or(true);
     let entries = use_cache_entries(&manifest, has_use_cache)?;

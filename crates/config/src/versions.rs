@@ -95,6 +95,9 @@ pub enum Fact {
     /// A lone `next.config.cjs` is silently ignored rather than rejected.
     LoneCjsConfigIgnored,
     /// `'use cache'` handler interface, 15.0–15.2 shape (expireTags/receiveExpiredTags).
+    /// The `'use cache'` directive exists (its functions are server references with an info
+    /// byte in their id).
+    UseCacheDirective,
     UseCacheInterfaceV1,
     /// `'use cache'` handler interface, V2 shape (refreshTags/getExpiration/expireTags).
     UseCacheInterfaceV2,
@@ -197,6 +200,12 @@ const TABLE: &[Row] = &[
         from: v(13, 4, 0),
         until: Some(v(15, 0, 0)),
         source: "nextjs-handlers.md §4",
+    },
+    Row {
+        fact: Fact::UseCacheDirective,
+        from: v(15, 0, 0),
+        until: None,
+        source: "nextjs-handlers.md §2 ('use cache' and cacheHandlers arrive in 15.0)",
     },
     Row {
         fact: Fact::UseCacheInterfaceV1,
