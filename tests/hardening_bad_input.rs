@@ -718,3 +718,24 @@ fn c40_handler_override_is_a_directory_or_unreadable() {
         "is not a file",
     );
 }
+
+#[test]
+fn c41_handler_nested_too_deep_is_a_finding_not_a_stack_overflow() {
+    // Found in review: the handler's interface check parsed the file without the nesting guard
+    // the tracer uses; the previous release aborted here (stack overflow, exit 134).
+    let s = Scratch::new(V16_4);
+    let text = format!(
+        "module.exports = class H {{ get() {{}} set() {{}} }};\nconst x = {}{};\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
+    s.write("cache-handler.js", &text);
+    s.write(".next/standalone/cache-handler.js", &text);
+    let (c, _) = handled(&s, 0, &[0]);
+    assert!(c.stdout.contains("nesting deeper than"), "{}", c.describe());
+    assert!(
+        findings(&c).contains(&"interface-uncheckable".to_string()),
+        "{}",
+        c.describe()
+    );
+}

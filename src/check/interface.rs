@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use swc_core::common::{sync::Lrc, FileName, SourceMap};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModuleShape {
@@ -45,8 +45,7 @@ pub fn module_shape(path: &Path, text: &str) -> ModuleShape {
             ..Default::default()
         })
     };
-    let mut recovered = Vec::new();
-    let Ok(program) = parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered)
+    let Ok((program, _)) = crate::nesting::parse(&fm, syntax, crate::nesting::MODULE_MAX_DEPTH)
     else {
         return ModuleShape::Unknown("the file does not parse".into());
     };

@@ -15,11 +15,12 @@ pub mod use_cache;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::nesting::Refused;
 use oxc_resolver::{ResolveError, ResolveOptions, Resolver};
 use serde::Serialize;
 use swc_core::common::{sync::Lrc, FileName, SourceMap, Spanned};
-use swc_core::ecma::ast::{EsVersion, Program};
-use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::ast::Program;
+use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax};
 
 pub use discovery::{discover, Discovery};
 pub use next_graft_config::{
@@ -255,21 +256,6 @@ pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
 }
 
 fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
-    // SWC's parser recurses per bracket level: refuse absurd nesting before it overflows the
-    // stack (which aborts the process). Real configs stay far below.
-    if let Some(at) = crate::nesting::too_deep(source, MAX_BRACKET_DEPTH) {
-        let (line, column) = SpanInfo {
-            lo: at as u32,
-            hi: at as u32,
-        }
-        .line_col(source);
-        return Err(ConfigError::Syntax {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message: format!("nesting deeper than {MAX_BRACKET_DEPTH} levels: not analysed"),
-        });
-    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(
         FileName::Real(file.to_path_buf()).into(),
@@ -288,12 +274,7 @@ fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
         })
     };
     let base = fm.start_pos.0;
-    let mut recovered = Vec::new();
-    let to_error = |span: swc_core::common::Span, message: String| {
-        let at = SpanInfo {
-            lo: span.lo.0.saturating_sub(base),
-            hi: span.hi.0.saturating_sub(base),
-        };
+    let syntax_error = |at: SpanInfo, message: String| {
         let (line, column) = at.line_col(source);
         let message = message
             .lines()
@@ -308,18 +289,35 @@ fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
             message,
         }
     };
-    // SWC's parser can panic on hostile input (found by fuzzing `server.js`): a syntax error,
-    // not a crash.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered)
-    }))
-    .map_err(|_| ConfigError::Syntax {
-        file: file.to_path_buf(),
-        line: 1,
-        column: 1,
-        message: "the parser failed on this file".into(),
-    })?;
-    let program = parsed.map_err(|e| to_error(e.span(), e.kind().msg().into_owned()))?;
+    let to_error = |span: swc_core::common::Span, message: String| {
+        let at = SpanInfo {
+            lo: span.lo.0.saturating_sub(base),
+            hi: span.hi.0.saturating_sub(base),
+        };
+        syntax_error(at, message)
+    };
+    let (program, recovered) = match crate::nesting::parse(&fm, syntax, MAX_BRACKET_DEPTH) {
+        Ok(parsed) => parsed,
+        Err(Refused::TooDeep { at }) => {
+            let at = SpanInfo {
+                lo: at as u32,
+                hi: at as u32,
+            };
+            return Err(syntax_error(
+                at,
+                format!("nesting deeper than {MAX_BRACKET_DEPTH} levels: not analysed"),
+            ));
+        }
+        Err(Refused::ParserFailed) => {
+            return Err(ConfigError::Syntax {
+                file: file.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "the parser failed on this file".into(),
+            })
+        }
+        Err(Refused::Syntax(e)) => return Err(to_error(e.span(), e.kind().msg().into_owned())),
+    };
     // Errors the parser recovered from still make Node reject a JavaScript file. (TypeScript
     // recoveries include checks that Next's transpiler does not make: keep those files.)
     if !ts {

@@ -2,14 +2,13 @@
 //! `const nextConfig = {…}` in standalone `server.js`, `self.__SERVER_FILES_MANIFEST = {…}` in
 //! `required-server-files.js`. Returns the literal's byte range, for reading and for splicing.
 
+use crate::nesting::Refused;
 use crate::InputError;
 use std::ops::Range;
 use std::path::Path;
 use swc_core::common::{sync::Lrc, FileName, SourceMap, Span, Spanned};
-use swc_core::ecma::ast::{
-    AssignExpr, AssignTarget, EsVersion, Expr, Pat, SimpleAssignTarget, VarDeclarator,
-};
-use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax};
+use swc_core::ecma::ast::{AssignExpr, AssignTarget, Expr, Pat, SimpleAssignTarget, VarDeclarator};
+use swc_core::ecma::parser::{EsSyntax, Syntax};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,46 +34,41 @@ pub fn find_literal(
     text: &str,
     target: LiteralTarget,
 ) -> Result<Range<usize>, InputError> {
-    if let Some(at) = crate::nesting::too_deep(text, MAX_BRACKET_DEPTH) {
-        let line = text[..at].matches('\n').count() + 1;
-        let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
-        return Err(InputError::new(format!(
-            "{}:{line}:{col}: nesting deeper than {MAX_BRACKET_DEPTH} levels: not a file written by `next build`",
-            path.display()
-        )));
-    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(FileName::Real(path.to_path_buf()).into(), text.to_string());
     // SWC drops a leading byte order mark: its positions count from after it.
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut recovered = Vec::new();
-    // SWC's parser can panic on hostile input (found by fuzzing: `unreachable!()` in its input
-    // buffer): that is an unparsable file, not a crash.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        parse_file_as_program(
-            &fm,
-            Syntax::Es(EsSyntax::default()),
-            EsVersion::latest(),
-            None,
-            &mut recovered,
-        )
-    }))
-    .map_err(|_| {
-        InputError::new(format!(
-            "{}: cannot parse (the JavaScript parser failed on this file)",
-            path.display()
-        ))
-    })?;
-    let program = parsed.map_err(|err| {
-        let pos = cm.lookup_char_pos(err.span().lo);
-        InputError::new(format!(
-            "{}:{}:{}: cannot parse: {}",
-            path.display(),
-            pos.line,
-            pos.col_display + 1,
-            err.kind().msg()
-        ))
-    })?;
+    let program = match crate::nesting::parse(
+        &fm,
+        Syntax::Es(EsSyntax::default()),
+        MAX_BRACKET_DEPTH,
+    ) {
+        Ok((program, _)) => program,
+        Err(Refused::TooDeep { at }) => {
+            let line = text[..at].matches('\n').count() + 1;
+            let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+            return Err(InputError::new(format!(
+                "{}:{line}:{col}: nesting deeper than {MAX_BRACKET_DEPTH} levels: not a file written by `next build`",
+                path.display()
+            )));
+        }
+        Err(Refused::ParserFailed) => {
+            return Err(InputError::new(format!(
+                "{}: cannot parse (the JavaScript parser failed on this file)",
+                path.display()
+            )))
+        }
+        Err(Refused::Syntax(err)) => {
+            let pos = cm.lookup_char_pos(err.span().lo);
+            return Err(InputError::new(format!(
+                "{}:{}:{}: cannot parse: {}",
+                path.display(),
+                pos.line,
+                pos.col_display + 1,
+                err.kind().msg()
+            )));
+        }
+    };
     let mut finder = Finder {
         target,
         found: None,

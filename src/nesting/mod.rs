@@ -1,7 +1,48 @@
-//! The guard every SWC parse in next-graft runs first. SWC's parser (and dropping its AST)
-//! recurse once per bracket level, and a stack overflow aborts the process: a file that nests
-//! absurdly deep is refused with its position instead. Real code, even minified, stays far below
-//! the limits the callers pass (serialized configs and next.config: 256; traced modules: 4,000).
+//! The guarded SWC parse every parse in next-graft goes through ([`parse`]). SWC's parser (and
+//! dropping its AST) recurse once per bracket level, and a stack overflow aborts the process: a
+//! file that nests absurdly deep is refused with its position instead. Real code, even minified,
+//! stays far below the limits the callers pass (serialized configs and next.config: 256; traced
+//! and inspected modules: 4,000). And SWC's parser can panic on hostile input (found by fuzzing:
+//! `unreachable!()` in its input buffer): that is a file that does not parse, not a crash.
+
+use swc_core::common::SourceFile;
+use swc_core::ecma::ast::{EsVersion, Program};
+use swc_core::ecma::parser::{error::Error, parse_file_as_program, Syntax};
+
+/// The nesting limit for JavaScript/TypeScript modules (traced dependencies, inspected handlers):
+/// far above real code, minified bundles included.
+pub const MODULE_MAX_DEPTH: usize = 4_000;
+
+/// Why [`parse`] gave no program.
+#[derive(Debug)]
+pub enum Refused {
+    /// Nesting deeper than the limit at this byte offset of the text: not parsed.
+    TooDeep { at: usize },
+    /// The parser panicked.
+    ParserFailed,
+    /// A syntax error.
+    Syntax(Error),
+}
+
+/// Parses `file` (already in the caller's source map, which maps the spans back) with SWC,
+/// guarded as the module doc says. `Ok` carries the errors the parser recovered from.
+pub fn parse(
+    file: &SourceFile,
+    syntax: Syntax,
+    max_depth: usize,
+) -> Result<(Program, Vec<Error>), Refused> {
+    if let Some(at) = too_deep(&file.src, max_depth) {
+        return Err(Refused::TooDeep { at });
+    }
+    let mut recovered = Vec::new();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_file_as_program(file, syntax, EsVersion::latest(), None, &mut recovered)
+    })) {
+        Ok(Ok(program)) => Ok((program, recovered)),
+        Ok(Err(e)) => Err(Refused::Syntax(e)),
+        Err(_) => Err(Refused::ParserFailed),
+    }
+}
 
 /// The byte offset where `source` first nests `(`/`[`/`{` deeper than `limit`, if it does. A
 /// naive byte count: strings and comments are not skipped, which only matters for absurd inputs.
@@ -25,6 +66,24 @@ pub fn too_deep(source: &str, limit: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::too_deep;
+
+    #[test]
+    fn parse_refuses_deep_nesting_and_reports_syntax_errors() {
+        use super::{parse, Refused};
+        use swc_core::common::{sync::Lrc, FileName, SourceMap};
+        use swc_core::ecma::parser::{EsSyntax, Syntax};
+        let cm: Lrc<SourceMap> = Default::default();
+        let es = || Syntax::Es(EsSyntax::default());
+        let deep = cm.new_source_file(FileName::Anon.into(), format!("x = {}", "[".repeat(50)));
+        assert!(matches!(
+            parse(&deep, es(), 40),
+            Err(Refused::TooDeep { at: 44 })
+        ));
+        let bad = cm.new_source_file(FileName::Anon.into(), "let = ;".to_string());
+        assert!(matches!(parse(&bad, es(), 40), Err(Refused::Syntax(_))));
+        let ok = cm.new_source_file(FileName::Anon.into(), "export default 1".to_string());
+        assert!(parse(&ok, es(), 40).is_ok());
+    }
 
     #[test]
     fn finds_the_first_byte_past_the_limit() {

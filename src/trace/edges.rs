@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use swc_core::atoms::Atom;
 use swc_core::common::{sync::Lrc, FileName, SourceMap, Span, Spanned};
 use swc_core::ecma::ast::*;
-use swc_core::ecma::parser::{parse_file_as_program, EsSyntax, Syntax, TsSyntax};
+use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax};
+
+use crate::nesting::{Refused, MODULE_MAX_DEPTH};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::eval::{prop_name, str_value, Binding, Evaluator, Known, Scope, Seg, V};
@@ -164,24 +166,8 @@ const MAX_NESTING: usize = 2_000;
 /// specifier-building expressions are short, and cloning big function bodies would be waste.
 const MAX_INIT_LEN: u32 = 1_024;
 
-/// Bracket nesting beyond which a file is not parsed: SWC's parser (and dropping its AST) recurse
-/// per level, and a stack overflow aborts the process. Real code, even minified, stays far below.
-const MAX_BRACKET_DEPTH: usize = 4_000;
-
 /// Parse `source` (the content of `ctx.path`) and collect its edges.
 pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
-    if let Some(deepest) = crate::nesting::too_deep(source, MAX_BRACKET_DEPTH) {
-        let lines = LineIndex::new(source, 0);
-        let (line, col) = lines.at(deepest as u32);
-        return Parsed {
-            parse_error: Some((
-                line,
-                col,
-                format!("nesting deeper than {MAX_BRACKET_DEPTH} levels: not analysed"),
-            )),
-            ..Parsed::default()
-        };
-    }
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(
         FileName::Real(ctx.path.to_path_buf()).into(),
@@ -216,19 +202,28 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
     let mut first_error = None;
     let mut program = None;
     for syntax in syntaxes {
-        let mut recovered = Vec::new();
-        match parse_file_as_program(&fm, syntax, EsVersion::latest(), None, &mut recovered) {
-            Ok(p) => {
+        let error = match crate::nesting::parse(&fm, syntax, MODULE_MAX_DEPTH) {
+            Ok((p, _)) => {
                 program = Some(p);
                 break;
             }
-            Err(err) => {
-                if first_error.is_none() {
-                    let (line, col) = lines.at(err.span().lo.0);
-                    first_error = Some((line, col, err.kind().msg().to_string()));
-                }
+            Err(Refused::Syntax(err)) => {
+                let (line, col) = lines.at(err.span().lo.0);
+                (line, col, err.kind().msg().to_string())
             }
-        }
+            // The same for every syntax: no use trying the next one.
+            Err(Refused::TooDeep { at }) => {
+                let (line, col) = lines.at(fm.start_pos.0 + at as u32);
+                first_error = Some((
+                    line,
+                    col,
+                    format!("nesting deeper than {MODULE_MAX_DEPTH} levels: not analysed"),
+                ));
+                break;
+            }
+            Err(Refused::ParserFailed) => (1, 1, "the parser failed on this file".into()),
+        };
+        first_error.get_or_insert(error);
     }
     let Some(program) = program else {
         return Parsed {
