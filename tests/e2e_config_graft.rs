@@ -97,12 +97,8 @@ fn e2e_v16_4_handlers_inactive_at_build_then_injected_with_handler_flags() {
     server.get_ok("/");
     server.get_ok("/cached");
     server.get_ok("/cached");
-    for event in ["load", "construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
-    for event in ["load", "get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+    server.assert_called_all("default", &["load", "get", "set"]);
 }
 
 #[test]
@@ -173,10 +169,6 @@ fn e2e_v16_4_esm_app_handler_with_exports_conditions_is_restored_and_used() {
     server.get_ok("/");
     server.get_ok("/cached");
     server.get_ok("/cached");
-    for event in ["load", "construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
-    for event in ["load", "get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+    server.assert_called_all("default", &["load", "get", "set"]);
 }

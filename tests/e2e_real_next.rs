@@ -29,9 +29,7 @@ fn e2e_v14_isr_moved_server_uses_handler_and_check_passes() {
         server.get_ok("/isr");
         server.get_ok("/data");
         server.get_ok("/data");
-        for event in ["load", "construct", "get", "set"] {
-            server.assert_called("isr", event);
-        }
+        server.assert_called_all("isr", &["load", "construct", "get", "set"]);
     }
     check(&build.dir).assert(0, &[]);
 }
@@ -44,9 +42,7 @@ fn e2e_v15_1_preload_bug_use_cache_handler_loaded_never_called_and_check_reports
         server.get_ok("/");
         server.get_ok("/cached");
         server.get_ok("/cached");
-        for event in ["load", "construct", "get", "set"] {
-            server.assert_called("isr", event);
-        }
+        server.assert_called_all("isr", &["load", "construct", "get", "set"]);
         // #72552: 15.1 imports the 'use cache' handler but keeps the default one in use.
         server.assert_called("default", "load");
         assert_eq!(
@@ -73,12 +69,8 @@ fn e2e_v15_5_moved_server_uses_both_handlers_and_check_passes() {
         server.get_ok("/data");
         server.get_ok("/cached");
         server.get_ok("/cached");
-        for event in ["load", "construct", "get", "set"] {
-            server.assert_called("isr", event);
-        }
-        for event in ["load", "get", "set"] {
-            server.assert_called("default", event);
-        }
+        server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+        server.assert_called_all("default", &["load", "get", "set"]);
     }
     check(&build.dir).assert(0, &[]);
 }
@@ -91,12 +83,8 @@ fn e2e_v16_4_moved_server_uses_both_handlers_and_check_passes() {
         server.get_ok("/");
         server.get_ok("/cached");
         server.get_ok("/cached");
-        for event in ["load", "construct", "get", "set"] {
-            server.assert_called("isr", event);
-        }
-        for event in ["load", "get", "set"] {
-            server.assert_called("default", event);
-        }
+        server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+        server.assert_called_all("default", &["load", "get", "set"]);
     }
     check(&build.dir).assert(0, &[]);
 }
@@ -217,9 +205,7 @@ fn e2e_v14_isr_graft_restores_handler_and_dependency() {
     let server = copy.start_server("v14-isr-grafted");
     server.get_ok("/isr");
     server.get_ok("/data");
-    for event in ["load", "construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
 }
 
 #[test]
@@ -235,9 +221,7 @@ fn e2e_v15_1_graft_works_around_preload_bug_and_use_cache_handler_is_called() {
     server.get_ok("/cached");
     server.get_ok("/cached");
     server.assert_called("isr", "get");
-    for event in ["load", "get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("default", &["load", "get", "set"]);
 }
 
 #[test]
@@ -251,12 +235,8 @@ fn e2e_v15_5_graft_restores_local_dependency() {
     let server = copy.start_server("v15-5-grafted");
     server.get_ok("/");
     server.get_ok("/cached");
-    for event in ["construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
-    for event in ["get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("isr", &["construct", "get", "set"]);
+    server.assert_called_all("default", &["get", "set"]);
 }
 
 #[test]
@@ -311,9 +291,7 @@ fn e2e_v16_4_webpack_handler_outside_tracing_root() {
     let server = copy.start_server("v16-4-outside-root-grafted");
     server.get_ok("/");
     server.get_ok("/");
-    for event in ["load", "construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,12 +306,8 @@ fn e2e_v16_4_monorepo_moved_server_uses_both_handlers_and_check_passes() {
         server.get_ok("/");
         server.get_ok("/cached");
         server.get_ok("/cached");
-        for event in ["load", "construct", "get", "set"] {
-            server.assert_called("isr", event);
-        }
-        for event in ["load", "get", "set"] {
-            server.assert_called("default", event);
-        }
+        server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+        server.assert_called_all("default", &["load", "get", "set"]);
     }
     check(&build.dir).assert(0, &[]);
 }
@@ -355,10 +329,6 @@ fn e2e_v16_4_monorepo_graft_restores_workspace_handler() {
     let server = copy.start_server("v16-4-monorepo-grafted");
     server.get_ok("/");
     server.get_ok("/cached");
-    for event in ["construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
-    for event in ["get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("isr", &["construct", "get", "set"]);
+    server.assert_called_all("default", &["get", "set"]);
 }

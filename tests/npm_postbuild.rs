@@ -211,10 +211,6 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
     server.get_ok("/");
     server.get_ok("/cached");
     server.get_ok("/cached");
-    for event in ["load", "construct", "get", "set"] {
-        server.assert_called("isr", event);
-    }
-    for event in ["load", "get", "set"] {
-        server.assert_called("default", event);
-    }
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+    server.assert_called_all("default", &["load", "get", "set"]);
 }

@@ -856,6 +856,14 @@ impl MovedServer {
         );
     }
 
+    /// Asserts that `handler` logged each of `events` at least once from this server process.
+    #[track_caller]
+    pub fn assert_called_all(&self, handler: &str, events: &[&str]) {
+        for event in events {
+            self.assert_called(handler, event);
+        }
+    }
+
     /// Everything a failing assertion should show: server output and the handler log.
     pub fn diagnostics(&self) -> String {
         format!(
