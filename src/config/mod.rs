@@ -506,28 +506,7 @@ fn place(file: &Path, source: &str, kind: ModuleKind, a: Analysis, cwd: &Path) -
 }
 
 fn file_url_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("file://")?;
-    if !rest.starts_with('/') {
-        return None;
-    }
-    let bytes = rest.split(['?', '#']).next()?.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
+    next_graft_config::file_url_to_path(url).map(PathBuf::from)
 }
 
 /// Everything the config stage hands to `check`/`explain` for one project.

@@ -764,10 +764,7 @@ impl Ctx<'_> {
         }
         candidates.push(h.value.clone());
         for value in candidates {
-            let value = match value.strip_prefix("file://") {
-                Some(path) => percent_decode(path),
-                None => value,
-            };
+            let value = next_graft_config::file_url_to_path(&value).unwrap_or(value);
             let path = Path::new(&value);
             let mut options = Vec::new();
             if path.is_absolute() {
@@ -803,26 +800,6 @@ impl Ctx<'_> {
         }
         None
     }
-}
-
-/// Decodes `%XX` escapes of a `file://` URL's path (`%20` → space); anything else is kept.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    let hex = |b: u8| (b as char).to_digit(16);
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn symlink_on_way_finding(path: &Path, link: &Path) -> Finding {
@@ -1033,8 +1010,16 @@ mod tests {
 
     #[test]
     fn file_urls_are_decoded() {
-        assert_eq!(percent_decode("/a%20b/c%2Fd.js"), "/a b/c/d.js");
-        assert_eq!(percent_decode("/100%/x%2"), "/100%/x%2");
+        // The handler values the planner reads go through the one file-URL decoder.
+        let decode = |url: &str| next_graft_config::file_url_to_path(url);
+        assert_eq!(
+            decode("file:///a%20b/c%2Fd.js").as_deref(),
+            Some("/a b/c/d.js")
+        );
+        assert_eq!(decode("file:///100%/x%2").as_deref(), Some("/100%/x%2"));
+        assert_eq!(decode("file://localhost/a.js").as_deref(), Some("/a.js"));
+        assert_eq!(decode("file:///a.js?v=1#x").as_deref(), Some("/a.js"));
+        assert_eq!(decode("file://host/a.js"), None);
     }
 
     #[test]

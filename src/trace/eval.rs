@@ -136,29 +136,9 @@ pub(crate) fn prop_name(p: &PropName) -> Option<String> {
     }
 }
 
-/// `file:///a/b` → `/a/b` (percent-decoding the common cases).
+/// `file:///a/b` → `/a/b` (Node's `fileURLToPath`, shared with the config crate).
 pub(crate) fn file_url_to_path(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("file://")?;
-    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-    if !rest.starts_with('/') {
-        return None;
-    }
-    let mut out = Vec::with_capacity(rest.len());
-    let bytes = rest.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    Some(PathBuf::from(String::from_utf8_lossy(&out).into_owned()))
+    next_graft_config::file_url_to_path(url).map(PathBuf::from)
 }
 
 /// `tslib`/Babel/SWC/esbuild helpers around `require(...)`, called directly or as `tslib.x`.

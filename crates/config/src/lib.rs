@@ -48,6 +48,7 @@ use swc_core::ecma::ast::Program;
 
 pub use cond::{Atom, Cond, PhaseKind};
 pub use fix::{apply_ast, apply_text, decide_fixes, Fix, FixContext};
+pub use paths::file_url_to_path;
 pub use versions::{facts, Fact, Version};
 
 /// How Next.js loads the config file, which decides which globals exist.

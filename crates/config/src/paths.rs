@@ -151,10 +151,12 @@ pub fn path_to_file_url(p: &str) -> String {
     format!("file://{}", encode_path(p))
 }
 
-/// `fileURLToPath(url)`; `None` when `url` is not a `file:` URL.
+/// `fileURLToPath(url)`; `None` when `url` is not a `file:` URL. The one decoder of file URLs:
+/// the CLI's config checks, tracer and planner call it too.
 pub fn file_url_to_path(url: &str) -> Option<String> {
     let rest = url.strip_prefix("file://")?;
-    // file://host/path is not supported on POSIX; only file:///path.
+    // `localhost` is the one host Node accepts; other hosts are not supported on POSIX.
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
     if !rest.starts_with('/') {
         return None;
     }
