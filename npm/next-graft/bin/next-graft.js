@@ -12,15 +12,20 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-// `<platform>-<arch>[-<libc>]` -> package. Keep in sync with PLATFORMS in scripts/npm-pack.
-const PLATFORMS = {
-  'linux-x64-gnu': '@next-graft/linux-x64-gnu',
-  'linux-arm64-gnu': '@next-graft/linux-arm64-gnu',
-  'linux-x64-musl': '@next-graft/linux-x64-musl',
-  'darwin-x64': '@next-graft/darwin-x64',
-  'darwin-arm64': '@next-graft/darwin-arm64',
-  'win32-x64': '@next-graft/win32-x64-msvc',
-};
+// The platforms with a binary package, `@next-graft/<name>`: the same rows as npm/platforms.json
+// (without the Rust target), which scripts/npm-pack packs; npm/__test__/launcher.test.mjs checks
+// that the two agree. `os`, `cpu` and `libc` are npm's names (process.platform, process.arch,
+// and the `libc` field of package.json); libc is null where there is only one.
+const PLATFORMS = [
+  { name: 'linux-x64-gnu', os: 'linux', cpu: 'x64', libc: 'glibc', exe: 'next-graft' },
+  { name: 'linux-x64-musl', os: 'linux', cpu: 'x64', libc: 'musl', exe: 'next-graft' },
+  { name: 'linux-arm64-gnu', os: 'linux', cpu: 'arm64', libc: 'glibc', exe: 'next-graft' },
+  { name: 'linux-arm64-musl', os: 'linux', cpu: 'arm64', libc: 'musl', exe: 'next-graft' },
+  { name: 'darwin-x64', os: 'darwin', cpu: 'x64', libc: null, exe: 'next-graft' },
+  { name: 'darwin-arm64', os: 'darwin', cpu: 'arm64', libc: null, exe: 'next-graft' },
+  { name: 'win32-x64', os: 'win32', cpu: 'x64', libc: null, exe: 'next-graft.exe' },
+  { name: 'win32-arm64', os: 'win32', cpu: 'arm64', libc: null, exe: 'next-graft.exe' },
+];
 
 const FROM_SOURCE =
   'or build it from source (`cargo install --path .` in a next-graft checkout) and set ' +
@@ -31,31 +36,70 @@ function fail(message) {
   process.exit(2);
 }
 
-// glibc or musl, the way esbuild and @swc/core tell them apart: Node's diagnostic report names
-// the glibc it runs on, and has no such field under musl.
-function linuxLibc() {
-  try {
-    if (process.report && typeof process.report.getReport === 'function') {
-      // Skip the report's network section: it can make getReport() slow on odd DNS set-ups.
-      process.report.excludeNetwork = true;
-      let report = process.report.getReport();
-      if (typeof report === 'string') report = JSON.parse(report);
-      return report && report.header && report.header.glibcVersionRuntime ? 'gnu' : 'musl';
+// glibc or musl, the way esbuild and @swc/core tell them apart: Node's diagnostic report
+// (`report`, an object or its JSON text) names the glibc it runs on in
+// `header.glibcVersionRuntime`, and has no such field under musl. Without a report, the text of
+// /usr/bin/ldd (`lddText`: musl's is a script or binary that names musl). Neither: glibc.
+// Pure, so tests can fake both.
+function detectLibc(report, lddText) {
+  if (typeof report === 'string') {
+    try {
+      report = JSON.parse(report);
+    } catch (_) {
+      report = null;
     }
-  } catch (_) {
-    // fall through
   }
-  try {
-    if (fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')) return 'musl';
-  } catch (_) {
-    // fall through
+  if (report && typeof report === 'object' && report.header) {
+    return report.header.glibcVersionRuntime ? 'glibc' : 'musl';
   }
-  return 'gnu';
+  if (typeof lddText === 'string' && lddText.includes('musl')) return 'musl';
+  return 'glibc';
 }
 
-function platformKey() {
-  const base = `${process.platform}-${process.arch}`;
-  return process.platform === 'linux' ? `${base}-${linuxLibc()}` : base;
+// The key naming a machine: `<platform>-<arch>`, plus `-gnu` or `-musl` on Linux (the names in
+// PLATFORMS, and the name in the error for a machine that has none).
+function platformKey({ platform, arch, libc }) {
+  const base = `${platform}-${arch}`;
+  if (platform !== 'linux') return base;
+  return `${base}-${libc === 'musl' ? 'musl' : 'gnu'}`;
+}
+
+// The platform package for a machine ({ platform, arch, libc } as process.platform,
+// process.arch and detectLibc() name them): { key, name, package, exe }, or null when no
+// package is published for it. Pure.
+function packageFor({ platform, arch, libc }) {
+  const row = PLATFORMS.find(
+    (p) => p.os === platform && p.cpu === arch && (p.libc === null || p.libc === (libc || 'glibc'))
+  );
+  if (!row) return null;
+  return { key: row.name, name: row.name, package: `@next-graft/${row.name}`, exe: row.exe };
+}
+
+// This machine, as Node sees it.
+function currentMachine() {
+  let libc = null;
+  if (process.platform === 'linux') {
+    let report;
+    try {
+      if (process.report && typeof process.report.getReport === 'function') {
+        // Skip the report's network section: it can make getReport() slow on odd DNS set-ups.
+        process.report.excludeNetwork = true;
+        report = process.report.getReport();
+      }
+    } catch (_) {
+      report = undefined;
+    }
+    let lddText;
+    if (!report) {
+      try {
+        lddText = fs.readFileSync('/usr/bin/ldd', 'latin1');
+      } catch (_) {
+        lddText = undefined;
+      }
+    }
+    libc = detectLibc(report, lddText);
+  }
+  return { platform: process.platform, arch: process.arch, libc };
 }
 
 function findBinary() {
@@ -66,14 +110,16 @@ function findBinary() {
     }
     return override;
   }
-  const key = platformKey();
-  const pkg = PLATFORMS[key];
-  if (!pkg) {
+  const machine = currentMachine();
+  const key = platformKey(machine);
+  const found = packageFor(machine);
+  if (!found) {
     fail(
       `no next-graft binary is published for this platform (${key}): ` +
         `there is no @next-graft/${key} package; ${FROM_SOURCE}`
     );
   }
+  const pkg = found.package;
   let pkgDir;
   try {
     pkgDir = path.dirname(require.resolve(`${pkg}/package.json`));
@@ -84,7 +130,7 @@ function findBinary() {
         `reinstall on this machine, ${FROM_SOURCE}`
     );
   }
-  const exe = path.join(pkgDir, 'bin', process.platform === 'win32' ? 'next-graft.exe' : 'next-graft');
+  const exe = path.join(pkgDir, 'bin', found.exe);
   if (!fs.existsSync(exe)) {
     fail(`the package ${pkg} is installed but has no binary at ${exe}; reinstall it, ${FROM_SOURCE}`);
   }
@@ -129,4 +175,9 @@ function main() {
   });
 }
 
-main();
+if (require.main === module) {
+  main();
+} else {
+  // Required (by the unit tests in npm/__test__/): the pure parts, nothing runs.
+  module.exports = { PLATFORMS, detectLibc, platformKey, packageFor };
+}
