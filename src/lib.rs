@@ -19,6 +19,7 @@ pub mod layout;
 pub mod manifest;
 pub mod nesting;
 pub mod plan;
+pub mod platform;
 pub mod report;
 pub mod smoke;
 pub mod trace;

@@ -153,6 +153,7 @@ fn cli_write_is_atomic_and_a_second_run_writes_nothing() {
         .collect();
     assert_eq!(names, vec!["next.config.mjs".to_string()]);
     let mtime = fs::metadata(&file).unwrap().modified().unwrap();
+    #[cfg(unix)]
     let inode = {
         use std::os::unix::fs::MetadataExt;
         fs::metadata(&file).unwrap().ino()
@@ -162,6 +163,7 @@ fn cli_write_is_atomic_and_a_second_run_writes_nothing() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to fix"));
     assert_eq!(fs::metadata(&file).unwrap().modified().unwrap(), mtime);
+    #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         assert_eq!(fs::metadata(&file).unwrap().ino(), inode, "rewritten");
@@ -170,6 +172,7 @@ fn cli_write_is_atomic_and_a_second_run_writes_nothing() {
     assert_eq!(run(false).status.code(), Some(0));
 }
 
+#[cfg(unix)] // inode numbers
 #[test]
 fn write_atomic_renames_a_staged_file() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,5 +1,8 @@
 //! Fixture tests of `next-graft [graft]`: the CLI against copies of real build outputs
 //! (`fixtures/next-*`), broken on purpose in a temporary directory, never in place.
+// Unix permissions, ownership, signals and symlinks throughout: Windows is covered by
+// src/platform/tests.rs and by scripts/test-platforms (the win32 binary under wine).
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -10,6 +10,9 @@
 //!
 //! `tests/cli_check.rs` and `tests/graft_cli.rs` hold the first bad-input tests (check only, or a
 //! few graft arguments); these extend the corpus without repeating them.
+// Unix permissions, ownership, signals and symlinks throughout: Windows is covered by
+// src/platform/tests.rs and by scripts/test-platforms (the win32 binary under wine).
+#![cfg(unix)]
 
 mod hardening;
 

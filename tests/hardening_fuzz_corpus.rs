@@ -3,6 +3,9 @@
 //! fuzzer (`fuzz/harness.rs`), then a fixed budget of deterministic mutations (byte
 //! flips, truncations, bracket and quote insertions, splices of two inputs). A panic or a broken
 //! invariant fails the test. The long runs are `cargo fuzz run` (see docs/hardening.md).
+// Unix permissions, ownership, signals and symlinks throughout: Windows is covered by
+// src/platform/tests.rs and by scripts/test-platforms (the win32 binary under wine).
+#![cfg(unix)]
 
 #[path = "../fuzz/harness.rs"]
 mod harness;

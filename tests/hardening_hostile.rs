@@ -6,6 +6,9 @@
 //! else (the rest of the project, the handler folders outside it) read-only to it, so a write
 //! outside the distDir fails with EACCES instead of happening; and in every case the hash of
 //! everything outside `app/.next` (mtimes included) is compared before and after.
+// Unix permissions, ownership, signals and symlinks throughout: Windows is covered by
+// src/platform/tests.rs and by scripts/test-platforms (the win32 binary under wine).
+#![cfg(unix)]
 
 mod hardening;
 

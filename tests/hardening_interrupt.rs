@@ -4,6 +4,9 @@
 //! half-written file), `server.js` and the manifests parse and hold the old or the new values,
 //! and a rerun converges to exactly the tree of an uninterrupted run (staging files included:
 //! none is left). Two runs at once: the second waits for the first and then has nothing to do.
+// Unix permissions, ownership, signals and symlinks throughout: Windows is covered by
+// src/platform/tests.rs and by scripts/test-platforms (the win32 binary under wine).
+#![cfg(unix)]
 
 mod hardening;
 

@@ -7,14 +7,15 @@
 //! Interruptions: a run killed at any point leaves every target either old or new (renames are
 //! atomic), plus at most some `.next-graft.*.tmp` / `.link` staging files, which the next run
 //! removes from the directories it writes to before staging. Two runs never interleave: `graft`
-//! holds [`lock`] (an `flock` on the distDir itself, released by the kernel when a process dies)
+//! holds [`lock`] (an OS file lock on the distDir, released by the OS when a process dies)
 //! from reading the manifests to the end of apply. Test-only fault injection: [`failpoint`].
 //!
 //! Durability ([`Durability`]): by default the writes are left to the kernel's page cache, like
-//! `next build` leaves the build it just wrote, and like `cp`. `--fsync` adds two `syncfs(2)`
-//! calls (staged data before the first rename, the renames at the end): they survive a power
-//! loss, at the price of waiting for every dirty page of the file system, other processes'
-//! included (docs/performance.md measured 0.7 s of a 0.3 s-CPU graft on a busy machine).
+//! `next build` leaves the build it just wrote, and like `cp`. `--fsync` adds two syncs
+//! ([`crate::platform::sync_to_disk`]: staged data before the first rename, the renames at the
+//! end): they survive a power loss, at the price (on Linux, one `syncfs(2)`) of waiting for
+//! every dirty page of the file system, other processes' included (docs/performance.md measured
+//! 0.7 s of a 0.3 s-CPU graft on a busy machine).
 
 use crate::layout::{is_within, normalize, Layout};
 use crate::manifest::{find_literal, CopyKind, LiteralTarget};
@@ -45,6 +46,15 @@ impl Applied {
 enum Staged {
     File(TempPath),
     Link(LinkGuard),
+}
+
+impl Staged {
+    fn path(&self) -> &Path {
+        match self {
+            Staged::File(temp) => temp,
+            Staged::Link(guard) => &guard.path,
+        }
+    }
 }
 
 /// A temporary symlink, removed unless renamed into place.
@@ -102,7 +112,8 @@ pub fn apply(layout: &Layout, plan: &Plan, durability: Durability) -> Result<App
     match stage_all(&allowed, plan, &mut created, &mut plain_dirs).and_then(|staged| {
         // The staged data reaches the disk before any rename makes it visible.
         if durability == Durability::Disk && !staged.is_empty() {
-            sync_filesystem(&allowed)?;
+            let paths: Vec<&Path> = staged.iter().map(|(w, _)| w.staged.path()).collect();
+            sync_filesystem(&allowed, &paths)?;
             failpoint("synced:staged");
         }
         Ok(staged)
@@ -119,43 +130,24 @@ pub fn apply(layout: &Layout, plan: &Plan, durability: Durability) -> Result<App
 }
 
 /// Holds the distDir lock while alive (see [`lock`]).
-#[derive(Debug)]
-pub struct DistLock {
-    _dir: fs::File,
-}
+pub type DistLock = crate::platform::DistLock;
 
-/// Takes an exclusive `flock` on the distDir directory itself (no lock file: nothing is added to
-/// the tree, and a killed holder releases it). When another run holds it, prints one line on
-/// stderr and waits. `Ok(None)` when the distDir does not exist (nothing to protect; the caller
-/// fails on the missing build).
+/// Takes the exclusive lock on the distDir ([`crate::platform::DistLock`]: no lock file on unix,
+/// and a killed holder releases it). When another run holds it, prints one line on stderr and
+/// waits. `Ok(None)` when the distDir does not exist (nothing to protect; the caller fails on
+/// the missing build).
 pub fn lock(dist_dir: &Path) -> Result<Option<DistLock>, InputError> {
-    use std::os::fd::AsRawFd;
-    let dir = match fs::File::open(dist_dir) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(err(dist_dir, format!("cannot open: {e}"))),
-    };
-    let fd = dir.as_raw_fd();
-    // SAFETY: `fd` is a valid open descriptor owned by `dir` for the duration of the calls.
-    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-        return Ok(Some(DistLock { _dir: dir }));
-    }
-    let e = std::io::Error::last_os_error();
-    if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-        return Err(err(dist_dir, format!("cannot lock: {e}")));
-    }
-    eprintln!(
-        "next-graft: waiting for another next-graft run on {} to finish",
-        dist_dir.display()
-    );
-    loop {
-        // SAFETY: as above.
-        if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
-            return Ok(Some(DistLock { _dir: dir }));
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err(dist_dir, format!("cannot lock: {e}")));
+    use crate::platform::LockAttempt;
+    let cannot = |e: std::io::Error| err(dist_dir, format!("cannot lock: {e}"));
+    match DistLock::try_acquire(dist_dir).map_err(cannot)? {
+        None => Ok(None),
+        Some(LockAttempt::Acquired(lock)) => Ok(Some(lock)),
+        Some(LockAttempt::Busy) => {
+            eprintln!(
+                "next-graft: waiting for another next-graft run on {} to finish",
+                dist_dir.display()
+            );
+            DistLock::acquire(dist_dir).map_err(cannot)
         }
     }
 }
@@ -199,7 +191,7 @@ fn remove_stale_staging(allowed: &Path, plan: &Plan) {
 
 /// Test-only fault injection, compiled into debug builds (every test build) and into builds
 /// with the `failpoints` feature; a release build has none. `NEXT_GRAFT_FAILPOINT=<point>`
-/// stops the process with a real `SIGKILL` (no destructor runs, no staging file is removed, as
+/// stops the process at once (`SIGKILL`, or `abort` on Windows: no destructor runs, no staging file is removed, as
 /// with `kill -9`) when it reaches `<point>`: a name (`staged`, `stage:<i>`, `commit:<i>`,
 /// `committed`; with `Durability::Disk` also `synced:staged` and `synced:committed`, after each
 /// sync) or `#<n>` for the n-th point reached. `<point>=pause:<ms>` sleeps there instead
@@ -222,10 +214,7 @@ pub fn failpoint(name: &str) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         return;
     }
-    // SAFETY: plain syscalls on our own process.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGKILL);
-    }
+    crate::platform::die_now();
 }
 
 /// Release builds without the `failpoints` feature: no fault injection.
@@ -285,7 +274,7 @@ fn stage_one(
             let temp = stage_file(
                 &target,
                 |file| std::io::copy(&mut source, file).map(|_| ()),
-                meta.permissions(),
+                Some(meta.permissions()),
             )?;
             (Staged::File(temp), "copied")
         }
@@ -293,7 +282,7 @@ fn stage_one(
             let temp = stage_file(
                 &target,
                 |f| f.write_all(contents.as_bytes()),
-                std::os::unix::fs::PermissionsExt::from_mode(0o644),
+                crate::platform::new_file_permissions(),
             )?;
             (Staged::File(temp), "copied")
         }
@@ -315,7 +304,7 @@ fn stage_one(
             let parent = path.parent().unwrap_or(allowed);
             let temp = parent.join(format!(".next-graft.{}.{index}.link", std::process::id()));
             let _ = fs::remove_file(&temp);
-            std::os::unix::fs::symlink(link_target, &temp)
+            crate::platform::symlink(link_target, &temp)
                 .map_err(|e| err(path, format!("cannot create symlink: {e}")))?;
             (
                 Staged::Link(LinkGuard {
@@ -335,7 +324,7 @@ fn stage_one(
             let permissions = fs::metadata(file)
                 .map_err(|e| err(file, format!("cannot read: {e}")))?
                 .permissions();
-            let temp = stage_file(file, |f| f.write_all(new.as_bytes()), permissions)?;
+            let temp = stage_file(file, |f| f.write_all(new.as_bytes()), Some(permissions))?;
             (Staged::File(temp), "rewritten")
         }
     };
@@ -350,19 +339,9 @@ fn stage_one(
     )))
 }
 
-/// `syncfs(2)` on the file system holding `dir`: one call for every staged file (or rename)
-/// instead of an `fsync` per file.
-fn sync_filesystem(dir: &Path) -> Result<(), InputError> {
-    use std::os::fd::AsRawFd;
-    let handle = fs::File::open(dir).map_err(|e| err(dir, format!("cannot sync: {e}")))?;
-    // SAFETY: `handle` owns a valid descriptor for the duration of the call.
-    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
-        return Err(err(
-            dir,
-            format!("cannot sync: {}", std::io::Error::last_os_error()),
-        ));
-    }
-    Ok(())
+/// Makes `paths` (under `dir`) durable, naming `dir` in the error.
+fn sync_filesystem(dir: &Path, paths: &[&Path]) -> Result<(), InputError> {
+    crate::platform::sync_to_disk(dir, paths).map_err(|e| err(dir, format!("cannot sync: {e}")))
 }
 
 /// Renames every staged write into place, then syncs the file system (the renames).
@@ -373,22 +352,30 @@ fn commit(
 ) -> Result<Applied, InputError> {
     let mut applied = Applied::default();
     let wrote = !staged.is_empty();
+    let mut written_dirs: Vec<PathBuf> = Vec::new();
     let mut order: Vec<(StagedWrite, &'static str)> = staged;
     order.sort_by_key(|(w, _)| w.action);
     for (write, what) in order {
         let target = write.target;
         match write.staged {
             Staged::File(temp) => {
-                temp.persist(&target)
-                    .map_err(|e| err(&target, format!("cannot rename into place: {}", e.error)))?;
+                // Removed by its guard if the rename fails, as a staged link is.
+                crate::platform::rename_replacing(&temp, &target)
+                    .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
+                let _ = temp.keep();
             }
             Staged::Link(mut guard) => {
-                fs::rename(&guard.path, &target)
+                crate::platform::rename_replacing(&guard.path, &target)
                     .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
                 guard.armed = false;
             }
         }
         failpoint(&format!("commit:{}", write.action));
+        if let Some(dir) = target.parent() {
+            if written_dirs.last().map(PathBuf::as_path) != Some(dir) {
+                written_dirs.push(dir.to_path_buf());
+            }
+        }
         match what {
             "copied" => applied.copied.push(target),
             "linked" => applied.linked.push(target),
@@ -397,7 +384,10 @@ fn commit(
     }
     failpoint("committed");
     if wrote && durability == Durability::Disk {
-        let _ = sync_filesystem(allowed);
+        written_dirs.sort();
+        written_dirs.dedup();
+        let dirs: Vec<&Path> = written_dirs.iter().map(PathBuf::as_path).collect();
+        let _ = sync_filesystem(allowed, &dirs);
         failpoint("synced:committed");
     }
     Ok(applied)
@@ -406,7 +396,7 @@ fn commit(
 fn stage_file(
     target: &Path,
     write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
-    permissions: fs::Permissions,
+    permissions: Option<fs::Permissions>,
 ) -> Result<TempPath, InputError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
@@ -417,8 +407,10 @@ fn stage_file(
     write(temp.as_file_mut()).map_err(|e| err(target, format!("cannot write: {e}")))?;
     // Not synced here: with `Durability::Disk`, `apply` syncs the file system once after staging
     // everything.
-    fs::set_permissions(temp.path(), permissions)
-        .map_err(|e| err(target, format!("cannot set permissions: {e}")))?;
+    if let Some(permissions) = permissions {
+        fs::set_permissions(temp.path(), permissions)
+            .map_err(|e| err(target, format!("cannot set permissions: {e}")))?;
+    }
     Ok(temp.into_temp_path())
 }
 
@@ -470,9 +462,12 @@ fn check_destination(
 ) -> Result<(), InputError> {
     let dest = action.destination();
     let plain = dest.is_absolute()
-        && dest
-            .components()
-            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        && dest.components().all(|c| {
+            matches!(
+                c,
+                Component::Prefix(_) | Component::RootDir | Component::Normal(_)
+            )
+        });
     if !plain || normalize(dest) != dest || !is_within(dest, allowed) || dest == allowed {
         return Err(err(
             dest,

@@ -88,10 +88,11 @@ pub fn write_atomic(file: &Path, text: &str) -> std::io::Result<()> {
         let mut f = fs::File::create(&staged)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
+        drop(f);
         if let Ok(meta) = fs::metadata(file) {
             fs::set_permissions(&staged, meta.permissions())?;
         }
-        fs::rename(&staged, file)
+        crate::platform::rename_replacing(&staged, file)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&staged);

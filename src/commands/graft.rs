@@ -85,7 +85,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     // real paths: compared with the distDir's real path too).
     let dist_dirs = [
         layout.dist_dir.clone(),
-        std::fs::canonicalize(&layout.dist_dir).unwrap_or_else(|_| layout.dist_dir.clone()),
+        crate::platform::canonicalize(&layout.dist_dir).unwrap_or_else(|_| layout.dist_dir.clone()),
     ];
     traced.retain(|(_, closure)| {
         !closure

@@ -266,7 +266,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
     if normalize(a) == normalize(b) {
         return true;
     }
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+    match (
+        crate::platform::canonicalize(a),
+        crate::platform::canonicalize(b),
+    ) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }

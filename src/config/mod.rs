@@ -506,7 +506,7 @@ fn place(file: &Path, source: &str, kind: ModuleKind, a: Analysis, cwd: &Path) -
 }
 
 fn file_url_path(url: &str) -> Option<PathBuf> {
-    next_graft_config::file_url_to_path(url).map(PathBuf::from)
+    crate::platform::path_from_file_url(url)
 }
 
 /// Everything the config stage hands to `check`/`explain` for one project.

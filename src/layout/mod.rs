@@ -84,7 +84,7 @@ const MANIFEST: &str = "required-server-files.json";
 /// Finds the layout of the project at `project_dir`. `dist_dir_override` names the distDir when
 /// it is not `.next` and cannot be found (it is recorded inside itself).
 pub fn discover(project_dir: &Path, dist_dir_override: Option<&str>) -> Result<Layout, InputError> {
-    let project_dir = fs::canonicalize(project_dir).map_err(|e| {
+    let project_dir = crate::platform::canonicalize(project_dir).map_err(|e| {
         InputError::new(format!(
             "{}: cannot open project directory: {e}",
             project_dir.display()

@@ -744,7 +744,7 @@ impl Ctx<'_> {
                 return d;
             }
         }
-        let real = fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+        let real = crate::platform::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
         self.dest_of(&real, placement).unwrap_or(real)
     }
 
@@ -764,8 +764,9 @@ impl Ctx<'_> {
         }
         candidates.push(h.value.clone());
         for value in candidates {
-            let value = next_graft_config::file_url_to_path(&value).unwrap_or(value);
-            let path = Path::new(&value);
+            let value =
+                crate::platform::path_from_file_url(&value).unwrap_or_else(|| PathBuf::from(value));
+            let path = value.as_path();
             let mut options = Vec::new();
             if path.is_absolute() {
                 options.push(normalize(path));

@@ -102,7 +102,7 @@ pub fn find_node() -> Result<PathBuf, InputError> {
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .map(|dir| dir.join("node"))
+        .map(|dir| dir.join(format!("node{}", std::env::consts::EXE_SUFFIX)))
         .find(|candidate| candidate.is_file())
         .ok_or_else(|| {
             InputError::new(
@@ -392,7 +392,7 @@ fn prepare_start(
             if let Some(parent) = link.parent() {
                 fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
             }
-            std::os::unix::fs::symlink(&modules, &link).map_err(|e| io_error(&link, e))?;
+            crate::platform::symlink(&modules, &link).map_err(|e| io_error(&link, e))?;
         }
         if dir == layout.tracing_root || !dir.pop() {
             break;
@@ -570,7 +570,7 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), InputError>
             fs::create_dir_all(&target).map_err(|e| io_error(&target, e))?;
         } else if kind.is_symlink() {
             let link = fs::read_link(entry.path()).map_err(|e| io_error(entry.path(), e))?;
-            std::os::unix::fs::symlink(link, &target).map_err(|e| io_error(&target, e))?;
+            crate::platform::symlink(&link, &target).map_err(|e| io_error(&target, e))?;
         } else {
             fs::copy(entry.path(), &target).map_err(|e| io_error(entry.path(), e))?;
         }

@@ -94,18 +94,9 @@ pub enum ProbeFormat {
     Cjs,
 }
 
-/// `pathToFileURL` for the probe's `import()`: percent-encodes everything but unreserved bytes.
+/// `pathToFileURL` for the probe's `import()` ([`crate::platform::file_url`]).
 pub fn file_url(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let mut url = String::from("file://");
-    for &byte in path.as_os_str().as_bytes() {
-        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
-            url.push(byte as char);
-        } else {
-            url.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    url
+    crate::platform::file_url(path)
 }
 
 /// The probe for one handler: loads `target` (the real module) and stands in for it.

@@ -6,7 +6,6 @@
 use crate::InputError;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,17 +30,6 @@ pub fn free_port() -> Result<u16, InputError> {
         .local_addr()
         .map(|a| a.port())
         .map_err(|e| InputError::new(format!("127.0.0.1: {e}")))
-}
-
-/// Whether `unshare -m` can give us a private mount namespace here (root or user namespaces).
-fn mount_namespace_available() -> bool {
-    Command::new("unshare")
-        .args(["-m", "--", "true"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 pub struct Server {
@@ -79,7 +67,7 @@ impl Server {
             .collect();
         let isolation = if launch.hidden.is_empty() {
             Isolation::None
-        } else if !hideable.is_empty() && mount_namespace_available() {
+        } else if !hideable.is_empty() && crate::platform::mount_namespace_available() {
             Isolation::MountNamespace
         } else {
             Isolation::GuardOnly
@@ -129,9 +117,8 @@ impl Server {
             .envs(launch.env)
             .stdin(Stdio::null())
             .stdout(log)
-            .stderr(log_err)
-            .process_group(0);
-        let child = command.spawn().map_err(|e| {
+            .stderr(log_err);
+        let child = crate::platform::spawn_group(&mut command).map_err(|e| {
             InputError::new(format!("{}: cannot start node: {e}", launch.node.display()))
         })?;
         Ok(Self {
@@ -174,15 +161,13 @@ impl Server {
         }
     }
 
-    /// Stops the server and every process of its group: SIGTERM, then SIGKILL after a grace.
+    /// Stops the server and every process of its group: asked to stop (SIGTERM), then killed
+    /// after a grace ([`crate::platform::stop_group`]).
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let group = -(child.id() as i32);
-        // SAFETY: kill(2) with a negative pid signals only the process group we created
-        // (process_group(0) made the child its leader).
-        unsafe { libc::kill(group, libc::SIGTERM) };
+        crate::platform::stop_group(&child, false);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -191,7 +176,7 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         // Children of the group may outlive the leader: always sweep it.
-        unsafe { libc::kill(group, libc::SIGKILL) };
+        crate::platform::stop_group(&child, true);
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -138,7 +138,7 @@ pub(crate) fn prop_name(p: &PropName) -> Option<String> {
 
 /// `file:///a/b` → `/a/b` (Node's `fileURLToPath`, shared with the config crate).
 pub(crate) fn file_url_to_path(url: &str) -> Option<PathBuf> {
-    next_graft_config::file_url_to_path(url).map(PathBuf::from)
+    crate::platform::path_from_file_url(url)
 }
 
 /// `tslib`/Babel/SWC/esbuild helpers around `require(...)`, called directly or as `tslib.x`.

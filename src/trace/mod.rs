@@ -185,7 +185,7 @@ impl Tracer {
         let boundary = options
             .boundary
             .as_ref()
-            .map(|b| std::fs::canonicalize(b).unwrap_or_else(|_| fsx::normalize(b)));
+            .map(|b| crate::platform::canonicalize(b).unwrap_or_else(|_| fsx::normalize(b)));
         Self {
             options,
             boundary,

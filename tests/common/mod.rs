@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,7 +28,7 @@ pub fn copy_into(src: &Path, dst: &Path) {
         if kind.is_dir() {
             fs::create_dir_all(&target).unwrap();
         } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
+            next_graft::platform::symlink(&fs::read_link(entry.path()).unwrap(), &target).unwrap();
         } else {
             fs::copy(entry.path(), &target).unwrap();
         }
@@ -98,12 +97,11 @@ pub fn tree_hash(dir: &Path) -> BTreeMap<PathBuf, String> {
         out.insert(
             rel,
             format!(
-                "{:o} {} {} {}.{}",
-                meta.mode(),
+                "{:?} {} {} {:?}",
+                meta.permissions(),
                 meta.len(),
                 content,
-                meta.mtime(),
-                meta.mtime_nsec()
+                meta.modified().ok()
             ),
         );
     }

@@ -1,0 +1,103 @@
+//! Linux (glibc and musl), macOS and the other unix systems.
+
+use std::fs;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The distDir directory itself: `flock` works on a directory descriptor, so nothing is added
+/// to the tree.
+pub fn lock_handle(dist_dir: &Path) -> io::Result<Option<fs::File>> {
+    match fs::File::open(dist_dir) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn sync_to_disk(root: &Path, _paths: &[&Path]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let handle = fs::File::open(root)?;
+    // SAFETY: `handle` owns a valid descriptor for the duration of the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// No `syncfs` outside Linux: `fsync` each path. std's `sync_all` is `F_FULLFSYNC` on Apple
+/// systems, where a plain `fsync` does not reach the platter.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn sync_to_disk(_root: &Path, paths: &[&Path]) -> io::Result<()> {
+    for path in paths {
+        fs::File::open(path)?.sync_all()?;
+    }
+    Ok(())
+}
+
+pub fn rename_replacing(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)
+}
+
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+pub fn simplify(path: PathBuf) -> PathBuf {
+    path
+}
+
+pub fn new_file_permissions() -> Option<fs::Permissions> {
+    Some(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+}
+
+pub fn spawn_group(command: &mut Command) -> io::Result<Child> {
+    command.process_group(0).spawn()
+}
+
+pub fn stop_group(child: &Child, force: bool) {
+    let Ok(pid) = i32::try_from(child.id()) else {
+        return;
+    };
+    let signal = if force { libc::SIGKILL } else { libc::SIGTERM };
+    // SAFETY: kill(2) with a negative pid signals only the process group that `spawn_group`
+    // created (the child is its leader).
+    unsafe { libc::kill(-pid, signal) };
+}
+
+#[cfg(target_os = "linux")]
+pub fn mount_namespace_available() -> bool {
+    Command::new("unshare")
+        .args(["-m", "--", "true"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn mount_namespace_available() -> bool {
+    let _ = Stdio::null;
+    false
+}
+
+pub fn die_now() -> ! {
+    // SAFETY: plain syscalls on our own process.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    std::process::abort()
+}
+
+/// The path's bytes, as they are (the caller percent-encodes them).
+pub fn url_path(path: &Path) -> Vec<u8> {
+    path.as_os_str().as_bytes().to_vec()
+}
+
+pub fn path_from_url_path(path: String) -> PathBuf {
+    PathBuf::from(path)
+}

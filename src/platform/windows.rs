@@ -1,0 +1,175 @@
+//! Windows (x64 and arm64).
+
+use std::fs;
+use std::io;
+use std::os::windows::process::CommandExt;
+use std::path::{Component, Path, PathBuf, Prefix};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `CREATE_NEW_PROCESS_GROUP` (winbase.h).
+const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+/// How long a rename waits out another process holding the target open. npm's graceful-fs
+/// retries for up to 60 s; a postbuild step should fail sooner, naming the file.
+const RENAME_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A directory handle cannot be locked on Windows: the lock is a file beside the build output
+/// (`<distDir>/.next-graft.lock`, outside `standalone/`, so never shipped).
+pub fn lock_handle(dist_dir: &Path) -> io::Result<Option<fs::File>> {
+    if !dist_dir.is_dir() {
+        return Ok(None);
+    }
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dist_dir.join(".next-graft.lock"))
+        .map(Some)
+}
+
+/// `FlushFileBuffers` on each file (std's `sync_all`). Directories cannot be opened as files
+/// without backup semantics, and NTFS journals the renames themselves.
+pub fn sync_to_disk(_root: &Path, paths: &[&Path]) -> io::Result<()> {
+    for path in paths {
+        if path.is_dir() {
+            continue;
+        }
+        fs::OpenOptions::new().write(true).open(path)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// `MoveFileEx(MOVEFILE_REPLACE_EXISTING)` fails with "access denied" while another process
+/// has the target open without `FILE_SHARE_DELETE` (a virus scanner, the indexer, an editor).
+/// Such holds are usually short: retry with a growing pause, then give up with the error.
+pub fn rename_replacing(from: &Path, to: &Path) -> io::Result<()> {
+    let deadline = Instant::now() + RENAME_PATIENCE;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match fs::rename(from, to) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("{e} (another process keeps the file open: stop it and run again)"),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A directory link when the target is a directory, a file link otherwise. Creating either
+/// needs Developer Mode or administrator rights.
+pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
+    let resolved = link.parent().unwrap_or(Path::new(".")).join(target);
+    let made = if resolved.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    };
+    made.map_err(|e| {
+        if e.raw_os_error() == Some(1314) {
+            // ERROR_PRIVILEGE_NOT_HELD
+            io::Error::new(
+                e.kind(),
+                format!("{e} (creating a symbolic link on Windows needs Developer Mode or an administrator shell)"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// `\\?\C:\app` → `C:\app` and `\\?\UNC\server\share` → `\\server\share`, unless the path needs
+/// the verbatim form (a component that Win32 would reinterpret, or a path too long for it).
+pub fn simplify(path: PathBuf) -> PathBuf {
+    let mut components = path.components();
+    let Some(Component::Prefix(prefix)) = components.next() else {
+        return path;
+    };
+    let rest: PathBuf = components.collect();
+    let plain = match prefix.kind() {
+        Prefix::VerbatimDisk(drive) => PathBuf::from(format!("{}:\\", drive as char)).join(&rest),
+        Prefix::VerbatimUNC(server, share) => {
+            let mut p = PathBuf::from(r"\\");
+            p.push(server);
+            p.push(share);
+            p.join(&rest)
+        }
+        _ => return path,
+    };
+    let reinterpreted = rest.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.ends_with('.') || name.ends_with(' ') || is_reserved_name(&name)
+    });
+    if reinterpreted || plain.as_os_str().len() >= 260 {
+        path
+    } else {
+        plain
+    }
+}
+
+/// DOS device names, which Win32 maps to devices in any directory (`CON`, `NUL.txt`, `COM1`…).
+fn is_reserved_name(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_end()
+        .to_ascii_uppercase();
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0')
+}
+
+pub fn new_file_permissions() -> Option<fs::Permissions> {
+    None
+}
+
+pub fn spawn_group(command: &mut Command) -> io::Result<Child> {
+    command.creation_flags(CREATE_NEW_PROCESS_GROUP).spawn()
+}
+
+/// `taskkill /T /F` ends the process and every process it started. A console process such as
+/// `node server.js` has no window to ask to close, so both the polite and the forced stop kill.
+pub fn stop_group(child: &Child, _force: bool) {
+    let _ = Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &child.id().to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+pub fn mount_namespace_available() -> bool {
+    false
+}
+
+pub fn die_now() -> ! {
+    std::process::abort()
+}
+
+/// `C:\app\x.mjs` → `C:/app/x.mjs` (the caller adds `file:///` and percent-encodes).
+pub fn url_path(path: &Path) -> Vec<u8> {
+    simplify(path.to_path_buf())
+        .to_string_lossy()
+        .replace('\\', "/")
+        .into_bytes()
+}
+
+/// `/C:/app/x.mjs` → `C:\\app\\x.mjs`, as Node's `fileURLToPath` does on Windows.
+pub fn path_from_url_path(path: String) -> PathBuf {
+    let bytes = path.as_bytes();
+    let drive =
+        bytes.len() >= 3 && bytes[0] == b'/' && bytes[1].is_ascii_alphabetic() && bytes[2] == b':';
+    let text = if drive { &path[1..] } else { &path[..] };
+    PathBuf::from(text.replace('/', "\\"))
+}
