@@ -699,7 +699,7 @@ mod tests {
             assert!(check_destination(&allowed, &action, &mut PlainDirs::default()).is_err());
         }
         // A symlink on the way is refused too.
-        std::os::unix::fs::symlink(dir.path(), allowed.join("standalone/link")).unwrap();
+        crate::platform::symlink(dir.path(), &allowed.join("standalone/link")).unwrap();
         let action = Action::CopyFile {
             from: dir.path().join("x"),
             to: allowed.join("standalone/link/x.js"),

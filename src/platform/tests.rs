@@ -97,11 +97,9 @@ mod links {
     fn try_link(target: &Path, link: &Path) -> bool {
         match symlink(target, link) {
             Ok(()) => true,
-            Err(e) => {
-                assert!(cfg!(windows), "symlink failed on unix: {e}");
-                assert!(e.to_string().contains("Developer Mode"), "{e}");
-                false
-            }
+            // Only the Windows implementation says this (ERROR_PRIVILEGE_NOT_HELD).
+            Err(e) if e.to_string().contains("Developer Mode") => false,
+            Err(e) => panic!("cannot create {}: {e}", link.display()),
         }
     }
 
