@@ -1041,3 +1041,55 @@ pub fn run_to_log(cmd: Command, log: &Path, what: &str) {
 pub fn timing(what: &str, took: Duration) {
     record_timing(what, took);
 }
+
+/// `node server.js` in `server_dir`, a tree the caller laid out itself (e.g. by replaying a
+/// Dockerfile's `COPY` lines, tests/e2e_docker_recipe.rs), with `away` renamed away while it
+/// runs and `env` set on top of the suite's environment (e.g. a Dockerfile's `ENV` lines);
+/// `PORT` and `HOSTNAME` are then set to a free port on 127.0.0.1. `image` (which holds
+/// `server_dir`) is removed on drop unless the test is failing. Appended for that test: the
+/// functions above are unchanged.
+pub fn start_server_in(
+    image: Scratch,
+    server_dir: &Path,
+    away: &Path,
+    env: &[(String, String)],
+) -> MovedServer {
+    assert!(
+        server_dir.join("server.js").is_file(),
+        "no server.js at {}",
+        server_dir.display()
+    );
+    let away = Away::new(away);
+    let port = free_port();
+    let handler_log = image.dir.join("graft-handler.log");
+    let output = image.dir.join("graft-server.log");
+    let out = File::create(&output).expect("create server log");
+    let err = out.try_clone().expect("clone server log");
+    let mut cmd = Command::new("node");
+    cmd.current_dir(server_dir)
+        .arg("server.js")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    hygiene(&mut cmd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("PORT", port.to_string())
+        .env("HOSTNAME", "127.0.0.1")
+        .env("GRAFT_HANDLER_LOG", &handler_log);
+    let child = cmd.spawn().expect("start node server.js");
+    let pid = child.id();
+    let mut server = MovedServer {
+        server: ServerProcess { child },
+        _away: away,
+        moved: image,
+        port,
+        pid,
+        handler_log,
+        output,
+    };
+    server.wait_listening();
+    server
+}
