@@ -8,7 +8,7 @@
 //! | [`DistLock`] | `flock` on the distDir itself (std `File::lock`) | same | std `File::lock` on `<distDir>/.next-graft.lock`: a directory handle cannot be locked |
 //! | [`sync_to_disk`] | one `syncfs(2)` for the whole file system | `fsync` per path (`F_FULLFSYNC` through std) | `FlushFileBuffers` per file; directories are journaled by NTFS |
 //! | [`rename_replacing`] | `rename(2)` | same | `MoveFileEx`, retried while another process briefly holds the target (antivirus, indexer), like npm's graceful-fs |
-//! | [`symlink`] | `symlink(2)` | same | a file or directory symbolic link (needs Developer Mode or admin rights; the error says so) |
+//! | [`symlink`] | `symlink(2)` | same | a file or directory symbolic link (needs Developer Mode or admin rights; the error says so); a junction for an absolute directory target |
 //! | [`canonicalize`] | std | std | std, minus the `\\?\` prefix when the path does not need it |
 //! | [`spawn_group`] / [`stop_group`] | own process group, `SIGTERM` then `SIGKILL` | same | new process group, `taskkill /T /F` (the whole tree) |
 //! | [`mount_namespace_available`] | `unshare -m` | never | never |
@@ -133,6 +133,18 @@ pub fn die_now() -> ! {
 /// (`file:///C:/app/x.mjs` is `C:\\app\\x.mjs` on Windows); `None` for other URLs.
 pub fn path_from_file_url(url: &str) -> Option<PathBuf> {
     next_graft_config::file_url_to_path(url).map(imp::path_from_url_path)
+}
+
+/// A path as the tracer's evaluator writes paths: POSIX text in which an absolute path starts
+/// with `/`, so that `path.join`, `new URL` and globs are one piece of string logic on every OS.
+/// On Windows `C:\\app\\x.js` is `/C:/app/x.js` (the pathname of its `file:` URL).
+pub fn path_to_slash(path: &Path) -> String {
+    imp::path_to_slash(path)
+}
+
+/// The inverse of [`path_to_slash`]: the path a slash text names on this OS.
+pub fn slash_to_path(text: &str) -> PathBuf {
+    imp::path_from_url_path(text.to_string())
 }
 
 /// The `file:` URL of an absolute path, as Node's `pathToFileURL` writes it (`file:///app/x.mjs`,

@@ -50,16 +50,23 @@ mod files {
     }
 
     #[test]
-    fn rename_over_a_file_that_this_process_has_open_works() {
-        // std opens files with FILE_SHARE_DELETE on Windows, so our own reads never block it.
+    fn rename_waits_out_a_short_hold_on_the_target() {
+        // Windows (and Wine) refuse a rename over a file that another handle holds open; a
+        // scanner or an editor lets go soon, and the rename must then go through. Unix never
+        // refuses.
         let dir = tempfile::tempdir().unwrap();
         let (from, to) = (dir.path().join("b.tmp"), dir.path().join("b.js"));
         fs::write(&from, "new").unwrap();
         fs::write(&to, "old").unwrap();
-        let open = fs::File::open(&to).unwrap();
+        let held = fs::File::open(&to).unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
         rename_replacing(&from, &to).unwrap();
-        drop(open);
+        release.join().unwrap();
         assert_eq!(fs::read_to_string(&to).unwrap(), "new");
+        assert!(!from.exists());
     }
 
     #[test]

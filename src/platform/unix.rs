@@ -101,3 +101,7 @@ pub fn url_path(path: &Path) -> Vec<u8> {
 pub fn path_from_url_path(path: String) -> PathBuf {
     PathBuf::from(path)
 }
+
+pub fn path_to_slash(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

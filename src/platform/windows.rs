@@ -64,8 +64,11 @@ pub fn rename_replacing(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
-/// A directory link when the target is a directory, a file link otherwise. Creating either
-/// needs Developer Mode or administrator rights.
+/// A directory link when the target is a directory, a file link otherwise. Symbolic links need
+/// Developer Mode or administrator rights; a directory with an absolute target (smoke's copy of
+/// a project linking its node_modules) falls back to a junction, which needs neither. A
+/// relative link (graft recreating a pnpm layout that must survive a move) has no such fallback:
+/// a junction always stores an absolute path.
 pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     let resolved = link.parent().unwrap_or(Path::new(".")).join(target);
     let made = if resolved.is_dir() {
@@ -73,17 +76,43 @@ pub fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     } else {
         std::os::windows::fs::symlink_file(target, link)
     };
-    made.map_err(|e| {
-        if e.raw_os_error() == Some(1314) {
-            // ERROR_PRIVILEGE_NOT_HELD
-            io::Error::new(
+    match made {
+        // Wine reports success and creates nothing: a link that cannot be found is an error.
+        Ok(()) if fs::symlink_metadata(link).is_err() => Err(io::Error::other(
+            "the OS reported a symbolic link created, but there is none (creating a symbolic link on Windows needs Developer Mode or an administrator shell, and a file system that supports them)",
+        )),
+        Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD) => {
+            if target.is_absolute() && resolved.is_dir() && junction(target, link).is_ok() {
+                return Ok(());
+            }
+            Err(io::Error::new(
                 e.kind(),
                 format!("{e} (creating a symbolic link on Windows needs Developer Mode or an administrator shell)"),
-            )
-        } else {
-            e
+            ))
         }
-    })
+        other => other,
+    }
+}
+
+const ERROR_PRIVILEGE_NOT_HELD: i32 = 1314;
+
+/// `mklink /J`: the one way std offers none of.
+fn junction(target: &Path, link: &Path) -> io::Result<()> {
+    let status = Command::new("cmd")
+        .arg("/C")
+        .arg("mklink")
+        .arg("/J")
+        .arg(link)
+        .arg(target)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    if status.success() && link.is_dir() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("mklink /J failed ({status})")))
+    }
 }
 
 /// `\\?\C:\app` → `C:\app` and `\\?\UNC\server\share` → `\\server\share`, unless the path needs
@@ -172,4 +201,16 @@ pub fn path_from_url_path(path: String) -> PathBuf {
         bytes.len() >= 3 && bytes[0] == b'/' && bytes[1].is_ascii_alphabetic() && bytes[2] == b':';
     let text = if drive { &path[1..] } else { &path[..] };
     PathBuf::from(text.replace('/', "\\"))
+}
+
+/// `C:\\app\\x.js` → `/C:/app/x.js`; a relative path keeps its place (`a\\b` → `a/b`).
+pub fn path_to_slash(path: &Path) -> String {
+    let text = simplify(path.to_path_buf())
+        .to_string_lossy()
+        .replace('\\', "/");
+    if path.has_root() && !text.starts_with('/') {
+        format!("/{text}")
+    } else {
+        text
+    }
 }

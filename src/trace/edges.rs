@@ -47,7 +47,7 @@ impl Glob {
             Some(i) => &prefix[..i],
             None => "",
         };
-        PathBuf::from(dir)
+        super::eval::unslash(dir)
     }
 
     pub(crate) fn display(&self) -> String {
@@ -58,7 +58,10 @@ impl Glob {
     /// other only a part of one name. For module requests, CJS probing is mirrored: when the
     /// pattern does not end with a wildcard, `.js/.json/.node/...` (or `/index.js`…) may follow.
     pub(crate) fn matches(&self, path: &Path, modules: bool) -> bool {
-        let Some(s) = path.to_str() else { return false };
+        let Some(s) = path.to_str().map(|_| super::eval::slash(path)) else {
+            return false;
+        };
+        let s = s.as_str();
         if match_segs(&self.segs, s, true) {
             return true;
         }
@@ -255,7 +258,7 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
         && out.edges.iter().all(|e| {
             e.base == dir
                 && match &e.target {
-                    Target::Spec(s) => !s.starts_with('/') && !s.starts_with("file:"),
+                    Target::Spec(s) => !Path::new(s).has_root() && !s.starts_with("file:"),
                     Target::Dynamic(_) => true,
                     Target::Path(_) | Target::Glob(_) | Target::NativeDir(_) => false,
                 }
@@ -621,7 +624,7 @@ impl<'a> Collector<'a> {
             V::Str(s) => {
                 if !module {
                     let p = if s.starts_with('/') {
-                        Some(PathBuf::from(&s))
+                        Some(super::eval::unslash(&s))
                     } else {
                         self.located.set(true);
                         self.cwd.map(|c| c.join(&s))
@@ -633,7 +636,14 @@ impl<'a> Collector<'a> {
                 } else if let Some(p) = super::eval::file_url_to_path(&s) {
                     self.push(kind, Target::Path(normalize(&p)), base, span, s);
                 } else {
-                    self.push(kind, Target::Spec(s.clone()), base, span, s);
+                    // An absolute path computed by the evaluator (`path.join(__dirname, …)`) is
+                    // slash text: the resolver gets it as this OS writes it.
+                    let spec = if s.starts_with('/') {
+                        super::eval::unslash(&s).to_string_lossy().into_owned()
+                    } else {
+                        s.clone()
+                    };
+                    self.push(kind, Target::Spec(spec), base, span, s);
                 }
             }
             V::Url(inner) => match *inner {
@@ -641,7 +651,7 @@ impl<'a> Collector<'a> {
                     let written = format!("file://{p}");
                     self.push(
                         kind,
-                        Target::Path(normalize(Path::new(&p))),
+                        Target::Path(normalize(&super::eval::unslash(&p))),
                         base,
                         span,
                         written,
@@ -772,7 +782,9 @@ impl<'a> Collector<'a> {
         for e in a.elems.iter().flatten() {
             for v in self.eval().eval(&e.expr) {
                 match v {
-                    V::Str(s) if s.starts_with('/') => dirs.push(normalize(Path::new(&s))),
+                    V::Str(s) if s.starts_with('/') => {
+                        dirs.push(normalize(&super::eval::unslash(&s)))
+                    }
                     V::Str(s) => {
                         self.located.set(true);
                         dirs.extend(self.cwd.map(|c| normalize(&c.join(&s))));
@@ -799,7 +811,7 @@ impl<'a> Collector<'a> {
         let absolute = if first.starts_with('/') {
             Some(segs)
         } else if first.starts_with("./") || first.starts_with("../") {
-            let mut all = vec![Seg::Lit(format!("{}/", base.display()))];
+            let mut all = vec![Seg::Lit(format!("{}/", super::eval::slash(base)))];
             all.extend(segs);
             match super::eval::normalize_pattern(super::eval::pattern(all)) {
                 V::Pat(p) => Some(p),
@@ -1080,7 +1092,9 @@ impl Visit for Collector<'_> {
                                 .get(1)
                                 .and_then(|a| match self.eval().eval_one(&a.expr) {
                                     V::Url(inner) => match *inner {
-                                        V::Str(p) => Path::new(&p).parent().map(Path::to_path_buf),
+                                        V::Str(p) => {
+                                            super::eval::unslash(&p).parent().map(Path::to_path_buf)
+                                        }
                                         _ => None,
                                     },
                                     _ => None,
@@ -1099,7 +1113,7 @@ impl Visit for Collector<'_> {
                     }
                     V::Obj(Known::NodeGypBuild) => {
                         let dir = match c.args.first().map(|a| self.eval().eval_one(&a.expr)) {
-                            Some(V::Str(s)) if s.starts_with('/') => PathBuf::from(s),
+                            Some(V::Str(s)) if s.starts_with('/') => super::eval::unslash(&s),
                             _ => self.dir.to_path_buf(),
                         };
                         let base = self.dir.to_path_buf();
@@ -1136,7 +1150,7 @@ impl Visit for Collector<'_> {
                         V::Str(s) if !s.starts_with('/') && !s.starts_with("file:") => {}
                         V::Str(s) => {
                             let p = super::eval::file_url_to_path(&s)
-                                .unwrap_or_else(|| PathBuf::from(&s));
+                                .unwrap_or_else(|| super::eval::unslash(&s));
                             self.push(EdgeKind::Import, Target::Path(normalize(&p)), &dir, span, s);
                         }
                         other => self.value_edge(EdgeKind::Import, other, &dir, span, false),

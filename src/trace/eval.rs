@@ -141,6 +141,11 @@ pub(crate) fn file_url_to_path(url: &str) -> Option<PathBuf> {
     crate::platform::path_from_file_url(url)
 }
 
+/// The path a `file:` URL names, as the evaluator's slash text (`/C:/app/x.js` on Windows).
+pub(crate) fn file_url_to_slash(url: &str) -> Option<String> {
+    next_graft_config::file_url_to_path(url)
+}
+
 /// `tslib`/Babel/SWC/esbuild helpers around `require(...)`, called directly or as `tslib.x`.
 fn is_interop_helper(callee: &Expr) -> bool {
     let name = match callee {
@@ -270,6 +275,16 @@ pub(crate) fn normalize_pattern(v: V) -> V {
     pattern(segs)
 }
 
+/// A real path as evaluator text ([`crate::platform::path_to_slash`]).
+pub(crate) fn slash(path: &Path) -> String {
+    crate::platform::path_to_slash(path)
+}
+
+/// Evaluator text as a real path ([`crate::platform::slash_to_path`]).
+pub(crate) fn unslash(text: &str) -> PathBuf {
+    crate::platform::slash_to_path(text)
+}
+
 fn parent_of(v: &V) -> V {
     match v {
         V::Str(s) => V::Str(
@@ -313,12 +328,12 @@ impl<'a> Evaluator<'a> {
     /// as location-dependent.
     fn file_str(&self) -> String {
         self.located.set(true);
-        self.file.to_string_lossy().into_owned()
+        slash(self.file)
     }
 
     fn dir_str(&self) -> String {
         self.located.set(true);
-        self.dir.to_string_lossy().into_owned()
+        slash(self.dir)
     }
 
     fn cwd(&self) -> Option<&'a Path> {
@@ -601,8 +616,8 @@ impl<'a> Evaluator<'a> {
             }
             FileUrlToPath => match self.args(args, depth).as_deref() {
                 Some([V::Url(inner), ..]) => vec![(**inner).clone()],
-                Some([V::Str(s), ..]) => match file_url_to_path(s) {
-                    Some(p) => vec![V::Str(p.to_string_lossy().into_owned())],
+                Some([V::Str(s), ..]) => match file_url_to_slash(s) {
+                    Some(p) => vec![V::Str(p)],
                     None => vec![V::Unknown("not a file URL".into())],
                 },
                 _ => vec![V::Unknown("fileURLToPath of an unknown URL".into())],
@@ -627,22 +642,23 @@ impl<'a> Evaluator<'a> {
             CreateRequire => {
                 let base = match self.args(args, depth).as_deref() {
                     Some([V::Url(inner), ..]) => match inner.as_ref() {
-                        V::Str(p) => Some(PathBuf::from(p)),
+                        V::Str(p) => Some(p.clone()),
                         _ => None,
                     },
                     Some([V::Str(s), ..]) => {
-                        file_url_to_path(s).or_else(|| s.starts_with('/').then(|| PathBuf::from(s)))
+                        file_url_to_slash(s).or_else(|| s.starts_with('/').then(|| s.clone()))
                     }
                     _ => None,
                 };
                 match base {
                     // createRequire(x) resolves like a module at x: from x's directory. A path
                     // ending in `/` names a directory.
-                    Some(p) => {
-                        let dir = if p.to_string_lossy().ends_with('/') {
+                    Some(text) => {
+                        let p = unslash(&text);
+                        let dir = if text.ends_with('/') {
                             normalize(&p)
                         } else {
-                            normalize(p.parent().unwrap_or(std::path::Path::new("/")))
+                            normalize(p.parent().unwrap_or(&p))
                         };
                         vec![V::Obj(Require(Some(dir)))]
                     }
@@ -657,7 +673,7 @@ impl<'a> Evaluator<'a> {
                 _ => vec![V::Unknown("the value of require()".into())],
             },
             ProcessCwd => match self.cwd() {
-                Some(c) => vec![V::Str(c.to_string_lossy().into_owned())],
+                Some(c) => vec![V::Str(slash(c))],
                 None => vec![V::Unknown("process.cwd() is only known at run time".into())],
             },
             _ => vec![V::Unknown("the value of a call".into())],
@@ -682,7 +698,7 @@ impl<'a> Evaluator<'a> {
                     Some(i) => path_join(&parts[i..]),
                     None => match self.cwd() {
                         Some(c) => {
-                            let mut all = vec![V::Str(c.to_string_lossy().into_owned())];
+                            let mut all = vec![V::Str(slash(c))];
                             all.extend(parts.iter().cloned());
                             path_join(&all)
                         }
@@ -697,8 +713,8 @@ impl<'a> Evaluator<'a> {
     fn new_url(&self, args: &[ExprOrSpread], depth: usize) -> Vec<V> {
         let (Some(rel), Some(base)) = (args.first(), args.get(1)) else {
             return match args.first().map(|a| self.one(&a.expr, depth)) {
-                Some(V::Str(s)) => match file_url_to_path(&s) {
-                    Some(p) => vec![V::Url(Box::new(V::Str(p.to_string_lossy().into_owned())))],
+                Some(V::Str(s)) => match file_url_to_slash(&s) {
+                    Some(p) => vec![V::Url(Box::new(V::Str(p)))],
                     None => vec![V::Unknown("a URL that is not a file".into())],
                 },
                 _ => vec![V::Unknown("a URL".into())],
@@ -709,8 +725,8 @@ impl<'a> Evaluator<'a> {
                 V::Str(p) => p,
                 _ => return vec![V::Unknown("a URL with an unknown base".into())],
             },
-            V::Str(s) => match file_url_to_path(&s) {
-                Some(p) => p.to_string_lossy().into_owned(),
+            V::Str(s) => match file_url_to_slash(&s) {
+                Some(p) => p,
                 None => return vec![V::Unknown("a URL that is not a file".into())],
             },
             _ => return vec![V::Unknown("a URL with an unknown base".into())],
@@ -727,8 +743,8 @@ impl<'a> Evaluator<'a> {
         alts_cap(
             rels.into_iter()
                 .map(|r| match &r {
-                    V::Str(s) if s.contains("://") => match file_url_to_path(s) {
-                        Some(p) => V::Url(Box::new(V::Str(p.to_string_lossy().into_owned()))),
+                    V::Str(s) if s.contains("://") => match file_url_to_slash(s) {
+                        Some(p) => V::Url(Box::new(V::Str(p))),
                         None => V::Unknown("a URL that is not a file".into()),
                     },
                     V::Str(s) if s.starts_with('/') => V::Url(Box::new(r.clone())),

@@ -677,7 +677,10 @@ fn is_ts_alias(spec: &str, resolved: &Path) -> bool {
 
 /// `./x`, `../x`, `/abs`, `file:` — everything that is not a package (or `#import`) request.
 fn is_path_like(spec: &str) -> bool {
-    spec.starts_with('.') || spec.starts_with('/') || spec.starts_with("file:")
+    spec.starts_with('.')
+        || spec.starts_with('/')
+        || spec.starts_with("file:")
+        || Path::new(spec).is_absolute()
 }
 
 #[derive(Default)]

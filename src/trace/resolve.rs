@@ -133,10 +133,11 @@ impl Resolvers {
 /// Whether CJS would find `spec` only by probing (extension, `/index`, directory): a relative or
 /// absolute path, or a package subpath, whose last segment has no extension.
 fn needs_probing(spec: &str) -> bool {
-    let path_like = spec.starts_with('.') || spec.starts_with('/');
+    let path_like =
+        spec.starts_with('.') || spec.starts_with('/') || std::path::Path::new(spec).is_absolute();
     let segments = spec.split('/').count();
     let package_segments = if spec.starts_with('@') { 2 } else { 1 };
     let subpath = !path_like && segments > package_segments;
-    let last = spec.rsplit('/').next().unwrap_or("");
+    let last = spec.rsplit(['/', '\\']).next().unwrap_or("");
     (path_like || subpath) && (!last.contains('.') || last == "." || last == "..")
 }

@@ -14,7 +14,7 @@ struct Tree {
 impl Tree {
     fn new(files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let root = std::fs::canonicalize(dir.path()).expect("canonical tempdir");
+        let root = crate::platform::canonicalize(dir.path()).expect("canonical tempdir");
         let t = Tree { _dir: dir, root };
         for (path, content) in files {
             t.write(path, content);
@@ -53,11 +53,12 @@ impl Tree {
         c.files.keys().map(|p| self.rel(p)).collect()
     }
 
+    /// With `/` on every OS, as the expectations are written.
     fn rel(&self, p: &Path) -> String {
         p.strip_prefix(&self.root)
             .unwrap_or(p)
             .to_string_lossy()
-            .into_owned()
+            .replace('\\', "/")
     }
 
     /// Problems as `kind file:line:col specifier`, for compact assertions.
