@@ -1,4 +1,4 @@
-//! Config file discovery per Next version (reference `nextjs-handlers.md` §4) and parse errors.
+//! Config file discovery per Next version (`docs/version-facts.md` §4) and parse errors.
 
 use std::fs;
 use std::path::Path;

@@ -129,7 +129,8 @@ fn e2e_v14_isr_handler_missing_from_standalone() {
 #[test]
 fn e2e_v16_4_use_cache_handler_missing_from_standalone() {
     let build = build(&V16_4);
-    // 16.4 caches the failed registration: every request answers 500 (FINDINGS.md, reference §7).
+    // 16.4 caches the failed registration: every request answers 500 (FINDINGS.md,
+    // docs/version-facts.md §7).
     let copy = broken_copy(&build, "handler-missing", &["use-cache-handler.mjs"], "/");
     check(&copy.dir).assert(1, &["handler-missing"]);
 }

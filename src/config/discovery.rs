@@ -1,4 +1,4 @@
-//! Which `next.config.*` the installed Next version loads (reference `nextjs-handlers.md` §4).
+//! Which `next.config.*` the installed Next version loads (`docs/version-facts.md` §4).
 //!
 //! `findUp(CONFIG_FILES, { cwd: dir })`: in each directory from the project upward, the first
 //! existing name in `CONFIG_FILES` order wins (js > mjs > ts > mts). When none exists anywhere,

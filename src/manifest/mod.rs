@@ -1,7 +1,7 @@
 //! `manifest`: every copy of the serialized config that `next build` wrote, and the handlers
 //! each one records. This is what the build recorded (the config analysis says what was meant).
 //!
-//! Copies (reference `nextjs-handlers.md` §5d):
+//! Copies (`docs/version-facts.md` §5d):
 //! - `<distDir>/required-server-files.json` (always) and its `.js` twin (16.1+);
 //! - `standalone/<relativeAppDir>/<distDir>/required-server-files.json`;
 //! - the `const nextConfig = {…}` literal in `standalone/<relativeAppDir>/server.js`, found by

@@ -2,7 +2,7 @@
 //! handler's source closure), the `--handler` overrides and the version facts into a list of
 //! plain-data actions. Pure: it reads files, never writes them (`apply` does).
 //!
-//! Rules (reference `nextjs-handlers.md` §5, §6, §13; `tracing-rules.md` §6–§8):
+//! Rules (`docs/version-facts.md` §5, §6, §13; `docs/tracing-rules.md` §6–§8):
 //! - every file of a handler's source closure is placed at
 //!   `standalone/<path relative to the tracing root>`, so relative imports keep working and
 //!   `node_modules` packages land where Node's resolution finds them; symlinks passed through are

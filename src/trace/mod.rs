@@ -1,4 +1,4 @@
-//! `trace`: the dependency closure of handler modules (see `reference/tracing-rules.md`).
+//! `trace`: the dependency closure of handler modules (see `docs/tracing-rules.md`).
 //!
 //! SWC collects the edges of each file on its original (pre-strip) AST (`edges.rs`), a small
 //! bounded evaluator turns arguments into specifiers, paths or globs (`eval.rs`), and

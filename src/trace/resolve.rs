@@ -1,5 +1,5 @@
 //! Node resolution with `oxc_resolver`, per request kind, with the catch-all rule of
-//! `tracing-rules.md` §4: resolve with and without `module-sync` and keep every target.
+//! `docs/tracing-rules.md` §4: resolve with and without `module-sync` and keep every target.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,5 @@
-//! Fixture tests, one group per category of `tracing-rules.md` §11. Trees are built in temporary
-//! directories so that symlinks (pnpm layouts) can be created at test time.
+//! Fixture tests, one group per category of `docs/tracing-rules.md` §11. Trees are built in
+//! temporary directories so that symlinks (pnpm layouts) can be created at test time.
 
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,9 @@
 //!
 //! Stages never compare version numbers themselves: they ask `facts(version).has(Fact::X)`.
 //! Each row carries the half-open range `[from, until)` and the source it comes from
-//! (`shared/reference/nextjs-handlers.md` sections, upstream PRs and issues).
+//! (upstream PRs, issues and Next.js source files). `docs/version-facts.md` explains every row:
+//! the fact, its range, its upstream source and the real build in this repository that showed
+//! it; a `source` naming `nextjs-handlers.md §N` means §N of that page (same numbering).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -94,10 +96,10 @@ pub enum Fact {
     ConfigMts,
     /// A lone `next.config.cjs` is silently ignored rather than rejected.
     LoneCjsConfigIgnored,
-    /// `'use cache'` handler interface, 15.0–15.2 shape (expireTags/receiveExpiredTags).
     /// The `'use cache'` directive exists (its functions are server references with an info
     /// byte in their id).
     UseCacheDirective,
+    /// `'use cache'` handler interface, 15.0–15.2 shape (expireTags/receiveExpiredTags).
     UseCacheInterfaceV1,
     /// `'use cache'` handler interface, V2 shape (refreshTags/getExpiration/expireTags).
     UseCacheInterfaceV2,
