@@ -34,6 +34,19 @@ ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
 MACHO_CPUS = {0x01000007: "x86_64", 0x0100000C: "arm64"}
 PE_MACHINES = {0x8664: "x86_64", 0xAA64: "arm64", 0x14C: "i386", 0x1C4: "armnt"}
 
+# Libraries every macOS installation has (in the dyld shared cache). The libc crate links
+# libiconv on Apple targets; Zig's SDK stubs add libcharset (which libiconv uses) beside it.
+MACOS_SYSTEM_DYLIBS = {
+    "/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib", "/usr/lib/libcharset.1.dylib",
+    "/usr/lib/libc++.1.dylib", "/usr/lib/libobjc.A.dylib", "/usr/lib/libresolv.9.dylib",
+    "/usr/lib/libz.1.dylib",
+}
+
+# The oldest OS each binary must start on: glibc 2.17 (scripts/build-platforms, as @next/swc);
+# macOS: Rust's own defaults for the targets (10.12 for x86_64, 11.0 for arm64).
+GLIBC_FLOOR = (2, 17)
+MACOS_FLOOR = {"x86_64": (10, 12), "arm64": (11, 0)}
+
 # DLLs every Windows 10+ installation has (what a Rust std binary may import).
 WINDOWS_SYSTEM_DLLS = {
     "kernel32.dll", "ntdll.dll", "advapi32.dll", "bcrypt.dll", "bcryptprimitives.dll",
@@ -63,6 +76,7 @@ def elf_info(data):
         phdrs.append((p_type, p_offset, p_vaddr, p_filesz))
     interp = None
     needed = []
+    versions = set()
     dynamic = None
     for p_type, p_offset, _v, p_filesz in phdrs:
         if p_type == 3:  # PT_INTERP
@@ -89,12 +103,27 @@ def elf_info(data):
             if tag == 1 and base is not None:  # DT_NEEDED
                 end = data.index(b"\0", base + val)
                 needed.append(data[base + val:end].decode())
+        # DT_VERNEED / DT_VERNEEDNUM: the symbol versions required (GLIBC_2.17, ...).
+        verneed = next((v for t, v in entries if t == 0x6FFFFFFE), None)
+        count = next((v for t, v in entries if t == 0x6FFFFFFF), 0)
+        off = v2o(verneed) if verneed is not None else None
+        for _ in range(count if off is not None and base is not None else 0):
+            _ver, cnt, _file, aux, nxt = struct.unpack_from("<HHIII", data, off)
+            a_off = off + aux
+            for _ in range(cnt):
+                _hash, _flags, _other, name, a_next = struct.unpack_from("<IHHII", data, a_off)
+                end = data.index(b"\0", base + name)
+                versions.add(data[base + name:end].decode())
+                a_off += a_next
+            off += nxt
     return {
         "format": "ELF",
         "machine": ELF_MACHINES.get(e_machine, hex(e_machine)),
         "type": {2: "EXEC", 3: "DYN"}.get(e_type, str(e_type)),
         "interp": interp,
         "needed": needed,
+        "glibc": max((tuple(int(x) for x in v[6:].split(".")) for v in versions
+                      if re.fullmatch(r"GLIBC_\d+(\.\d+)*", v)), default=None),
     }
 
 
@@ -199,23 +228,35 @@ def cmd_inspect(path, kind):
             fail(f"{info['format']}, expected ELF")
         if info["interp"] or info["needed"]:
             fail(f"ELF {want}: dynamic (interpreter {info['interp']}, needs {info['needed']}), expected static")
-        print(f"ELF {info['type']} {want}, static (no interpreter, no DT_NEEDED)")
+        print(f"ELF {want}, static (no interpreter, no DT_NEEDED)")
     elif fmt == "elf-gnu":
         if info["format"] != "ELF":
             fail(f"{info['format']}, expected ELF")
         if not info["interp"]:
             fail(f"ELF {want}: no interpreter, expected a glibc dynamic executable")
-        print(f"ELF {info['type']} {want}, interpreter {info['interp']}, needs {' '.join(info['needed'])}")
+        glibc = ".".join(map(str, info["glibc"] or ()))
+        if info["glibc"] and info["glibc"] > GLIBC_FLOOR:
+            fail(f"ELF {want}: needs glibc {glibc}, newer than the floor "
+                 f"{'.'.join(map(str, GLIBC_FLOOR))} (scripts/build-platforms)")
+        print(f"ELF {want}, dynamic ({info['interp']}), needs glibc {glibc} "
+              f"(floor {'.'.join(map(str, GLIBC_FLOOR))}), {', '.join(info['needed'])}")
     elif fmt == "macho":
         if info["format"] != "Mach-O":
             fail(f"{info['format']}, expected Mach-O")
         if info["type"] != "EXECUTE":
             fail(f"Mach-O filetype {info['type']}, expected MH_EXECUTE")
         bad = [d for d in info["dylibs"]
-               if d != "/usr/lib/libSystem.B.dylib" and not d.startswith("/System/Library/Frameworks/")]
-        if bad or info["rpaths"]:
-            fail(f"Mach-O {want}: links {bad} rpaths {info['rpaths']} (only libSystem and system frameworks allowed)")
-        print(f"Mach-O MH_EXECUTE {want}, minos {info['minos']}, links {' '.join(info['dylibs'])}")
+               if d not in MACOS_SYSTEM_DYLIBS and not d.startswith("/System/Library/Frameworks/")]
+        floor = MACOS_FLOOR[want]
+        if info["minos"] is None or tuple(map(int, info["minos"].split("."))) > floor:
+            fail(f"Mach-O {want}: minimum macOS {info['minos']} (LC_BUILD_VERSION), newer than "
+                 f"{'.'.join(map(str, floor))}: it will not start on older macOS "
+                 f"(set MACOSX_DEPLOYMENT_TARGET when building)")
+        if bad or info["rpaths"] or "/usr/lib/libSystem.B.dylib" not in info["dylibs"]:
+            fail(f"Mach-O {want}: links {info['dylibs']}, rpaths {info['rpaths']}: only macOS's own "
+                 f"libraries (libSystem, /usr/lib system dylibs, system frameworks) are allowed; not {bad}")
+        short = ", ".join(os.path.basename(d).removesuffix(".dylib") for d in info["dylibs"])
+        print(f"Mach-O {want} executable, minos {info['minos']}, links {short} (all in /usr/lib)")
     elif fmt == "pe":
         if info["format"] != "PE32+":
             fail(f"{info['format']}, expected PE32+")
@@ -224,7 +265,11 @@ def cmd_inspect(path, kind):
                if d.lower() not in WINDOWS_SYSTEM_DLLS and not d.lower().startswith("api-ms-win-")]
         if bad or not info["executable"] or info["subsystem"] != "console":
             fail(f"PE {want}: non-system DLLs {bad}, subsystem {info['subsystem']}")
-        print(f"PE32+ console {want} (machine {info['machine_raw']:#06x}), imports {' '.join(dlls)}")
+        crt = [d for d in dlls if d.lower().startswith("api-ms-win-crt-")]
+        short = [d.removesuffix(".dll").removesuffix(".DLL") for d in dlls if d not in crt]
+        if crt:
+            short.append(f"api-ms-win-crt-* ({len(crt)}, UCRT)")
+        print(f"PE32+ {want} console (machine {info['machine_raw']:#06X}), imports {', '.join(short)}")
     else:
         fail(f"unknown kind {kind}")
 
