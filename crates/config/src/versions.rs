@@ -7,7 +7,7 @@
 //! Each row carries the half-open range `[from, until)` and the source it comes from
 //! (upstream PRs, issues and Next.js source files). `docs/version-facts.md` explains every row:
 //! the fact, its range, its upstream source and the real build in this repository that showed
-//! it; a `source` naming `nextjs-handlers.md §N` means §N of that page (same numbering).
+//! it; a `source` naming `docs/version-facts.md §N` points at the section with the evidence.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -129,13 +129,13 @@ const TABLE: &[Row] = &[
         fact: Fact::LegacyIsrKey,
         from: v(13, 4, 0),
         until: Some(v(14, 1, 0)),
-        source: "nextjs-handlers.md §2",
+        source: "docs/version-facts.md §2",
     },
     Row {
         fact: Fact::CacheHandlerKey,
         from: v(14, 1, 0),
         until: None,
-        source: "nextjs-handlers.md §2",
+        source: "docs/version-facts.md §2",
     },
     Row {
         fact: Fact::LegacyKeyIgnored,
@@ -147,7 +147,7 @@ const TABLE: &[Row] = &[
         fact: Fact::ExperimentalCacheHandlers,
         from: v(15, 0, 0),
         until: Some(v(16, 0, 0)),
-        source: "nextjs-handlers.md §2",
+        source: "docs/version-facts.md §2",
     },
     Row {
         fact: Fact::TopLevelCacheHandlers,
@@ -201,13 +201,13 @@ const TABLE: &[Row] = &[
         fact: Fact::LoneCjsConfigIgnored,
         from: v(13, 4, 0),
         until: Some(v(15, 0, 0)),
-        source: "nextjs-handlers.md §4",
+        source: "docs/version-facts.md §4",
     },
     Row {
         fact: Fact::UseCacheDirective,
         from: v(15, 0, 0),
         until: None,
-        source: "nextjs-handlers.md §2 ('use cache' and cacheHandlers arrive in 15.0)",
+        source: "docs/version-facts.md §2 ('use cache' and cacheHandlers arrive in 15.0)",
     },
     Row {
         fact: Fact::UseCacheInterfaceV1,
@@ -231,13 +231,13 @@ const TABLE: &[Row] = &[
         fact: Fact::MissingUseCacheHandlerSilent,
         from: v(15, 0, 0),
         until: Some(v(16, 4, 0)),
-        source: "nextjs-handlers.md §7",
+        source: "docs/version-facts.md §7",
     },
     Row {
         fact: Fact::MissingUseCacheHandlerFatal,
         from: v(16, 4, 0),
         until: None,
-        source: "nextjs-handlers.md §7",
+        source: "docs/version-facts.md §7",
     },
 ];
 
