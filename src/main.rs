@@ -61,6 +61,11 @@ struct GlobalArgs {
     /// Print more detail (handlers, files).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// How production serves the build: `standalone` (`node server.js` of the moved folder) or
+    /// `start` (`next start` in the project). Default: standalone when the build has standalone
+    /// output, else start. Findings are errors when production, served this way, fails.
+    #[arg(long, global = true, value_enum)]
+    mode: Option<ModeArg>,
 }
 
 #[derive(Subcommand)]
@@ -83,10 +88,6 @@ enum Command {
         /// Seconds to wait for the server to listen, and for each request.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
-        /// Which server to run: the moved standalone folder, or `next start` (default: standalone
-        /// when the build has standalone output).
-        #[arg(long, value_enum)]
-        mode: Option<SmokeMode>,
     },
     /// Normalize next.config so production loads the handlers (relative paths, file:// URLs,
     /// renamed/moved keys, the 15.0–15.1 preload workaround). Prints a diff; exit 1 when
@@ -105,7 +106,7 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum SmokeMode {
+enum ModeArg {
     Standalone,
     Start,
 }
@@ -146,6 +147,10 @@ fn main() -> ExitCode {
         color: use_color(g.color),
         quiet: g.quiet,
         verbose: g.verbose,
+        mode: g.mode.map(|m| match m {
+            ModeArg::Standalone => next_graft::layout::Deployment::Standalone,
+            ModeArg::Start => next_graft::layout::Deployment::Start,
+        }),
     };
     let top_graft = cli.graft.clone();
     let top_graft_given =
@@ -187,15 +192,11 @@ fn main() -> ExitCode {
             routes,
             requests,
             timeout,
-            mode,
         } => commands::smoke(
             &common,
             &next_graft::smoke::SmokeOptions {
                 routes,
-                mode: mode.map(|m| match m {
-                    SmokeMode::Standalone => next_graft::smoke::Mode::Standalone,
-                    SmokeMode::Start => next_graft::smoke::Mode::Start,
-                }),
+                mode: common.mode,
                 requests,
                 timeout: std::time::Duration::from_secs(timeout),
             },

@@ -311,6 +311,32 @@ fn human_output_and_quiet() {
     assert!(!out.stdout.contains('\x1b'));
     let coloured = run(&["check", "--color", "always"], dir.path());
     assert!(coloured.stdout.contains('\x1b'));
+    // -q: the errors and the verdict that counts them.
+    let quiet = run(&["check", "-q", "--color", "never"], dir.path());
+    assert_eq!(quiet.code, 1);
+    assert!(
+        quiet.stdout.starts_with("error[preload-bug]: "),
+        "{}",
+        quiet.stdout
+    );
+    assert!(quiet
+        .stdout
+        .ends_with("check: failed: 1 error, 0 warnings (Next.js 15.1.12)\n"));
+}
+
+/// `-q` on a build that passes prints nothing at all (a quiet postbuild), and exits 0.
+#[test]
+fn quiet_prints_nothing_when_there_is_no_error() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    let loud = run(&["check", "--color", "never"], dir.path());
+    assert_eq!(loud.code, 0, "{}", loud.stdout);
+    assert!(loud.stdout.contains("check: ok: "), "{}", loud.stdout);
+    let quiet = run(&["check", "-q"], dir.path());
+    assert_eq!(quiet.code, 0, "{}", quiet.stdout);
+    assert_eq!(quiet.stdout, "", "-q printed something on a passing build");
+    let graft = run(&["-q"], dir.path());
+    assert_eq!(graft.code, 0, "{}", graft.stdout);
+    assert_eq!(graft.stdout, "");
 }
 
 // ---- bad input: one line naming the file, exit 2, nothing written ----
@@ -426,7 +452,7 @@ fn explain_shows_handlers_closures_and_destinations() {
         "next.js       16.4.6",
         "cacheHandler = ../cache-handler.js",
         "production loads  .next/standalone/cache-handler.js (present)",
-        "closure           5 file(s) from the source; 4 in the deployable tree",
+        "closure           5 files from the source; 4 in the deployable tree",
         "lib/dep.js",
         "-> .next/standalone/lib/dep.js [Dependency, to copy]",
         "error[dependency-missing]: `./lib/dep.js`",

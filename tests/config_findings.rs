@@ -52,7 +52,7 @@ const GATED: &str = "/** @type {import('next').NextConfig} */\nmodule.exports = 
 #[test]
 fn inactive_at_build_names_the_line_and_the_variable() {
     let (_p, a) = project("next.config.js", GATED);
-    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let f = config_findings(&a, Some(&[]), Some(V16), false, None);
     let x = only(&f, Slug::InactiveAtBuild);
     assert_eq!(x.severity, Severity::Error);
     assert_eq!(x.location.as_ref().unwrap().line, Some(4));
@@ -76,10 +76,11 @@ fn inactive_at_build_is_quiet_when_the_build_took_the_branch() {
         Some(&[rec("cacheHandler", "../cache-handler.js")]),
         Some(V16),
         false,
+        None,
     );
     assert!(!slugs(&f).contains(&Slug::InactiveAtBuild), "{f:#?}");
     // No build output: nothing to reconcile with.
-    let f = config_findings(&a, None, Some(V16), false);
+    let f = config_findings(&a, None, Some(V16), false, None);
     assert!(!slugs(&f).contains(&Slug::InactiveAtBuild), "{f:#?}");
 }
 
@@ -91,6 +92,7 @@ fn inactive_at_build_when_the_build_recorded_another_handler() {
         Some(&[rec("cacheHandler", "../other.js")]),
         Some(V16),
         false,
+        None,
     );
     let x = only(&f, Slug::InactiveAtBuild);
     assert!(
@@ -104,7 +106,7 @@ fn inactive_at_build_when_the_build_recorded_another_handler() {
 fn inactive_at_build_for_a_phase_branch_and_use_cache_handlers() {
     let src = "const { PHASE_PRODUCTION_SERVER } = require('next/constants')\nmodule.exports = (phase) => ({\n  cacheHandlers: phase === PHASE_PRODUCTION_SERVER ? { default: require.resolve('./use-cache-handler.js') } : {},\n})\n";
     let (_p, a) = project("next.config.js", src);
-    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let f = config_findings(&a, Some(&[]), Some(V16), false, None);
     let x = only(&f, Slug::InactiveAtBuild);
     assert_eq!(x.handler.as_deref(), Some("cacheHandlers.default"));
     assert!(
@@ -125,7 +127,7 @@ fn relative_path_next_start() {
         "next.config.js",
         "module.exports = {\n  output: 'standalone',\n  cacheHandler: './cache-handler.js',\n}\n",
     );
-    let f = config_findings(&a, None, Some(V16), false);
+    let f = config_findings(&a, None, Some(V16), false, None);
     let x = only(&f, Slug::RelativePathNextStart);
     assert_eq!(x.location.as_ref().unwrap().line, Some(3));
     let dist = p.dir.path().join(".next/cache-handler.js");
@@ -144,42 +146,83 @@ fn relative_path_next_start() {
         "next.config.js",
         "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n",
     );
-    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+    assert!(config_findings(&a, None, Some(V16), false, None).is_empty());
+}
+
+/// The severity answers one question: does production, served this way, fail to load it?
+#[test]
+fn relative_path_next_start_is_an_error_only_when_next_start_serves_the_build() {
+    use next_graft::layout::Deployment;
+    let (_p, a) = project(
+        "next.config.js",
+        "module.exports = {\n  cacheHandler: './cache-handler.js',\n}\n",
+    );
+    let served = |d: Option<Deployment>| {
+        let f = config_findings(&a, None, Some(V16), false, d);
+        only(&f, Slug::RelativePathNextStart).clone()
+    };
+    let start = served(Some(Deployment::Start));
+    assert_eq!(start.severity, Severity::Error);
+    assert!(
+        start
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("next-graft fix-config --write"),
+        "{:?}",
+        start.help
+    );
+    assert!(
+        start
+            .notes
+            .iter()
+            .any(|n| n.contains("served with `next start`")),
+        "{:?}",
+        start.notes
+    );
+    let standalone = served(Some(Deployment::Standalone));
+    assert_eq!(standalone.severity, Severity::Warning);
+    assert!(
+        standalone.notes.iter().any(|n| n.contains("--mode start")),
+        "{:?}",
+        standalone.notes
+    );
+    assert_eq!(served(None).severity, Severity::Warning);
 }
 
 #[test]
 fn legacy_key_ignored_from_14_1() {
     let src = "const path = require('path')\nmodule.exports = {\n  experimental: { incrementalCacheHandlerPath: path.join(__dirname, 'cache-handler.js') },\n}\n";
     let (_p, a) = project("next.config.js", src);
-    let f = config_findings(&a, None, Some(V14), false);
+    let f = config_findings(&a, None, Some(V14), false, None);
     let x = only(&f, Slug::LegacyKeyIgnored);
     assert_eq!(x.severity, Severity::Error);
     assert_eq!(
         x.handler.as_deref(),
         Some("experimental.incrementalCacheHandlerPath")
     );
-    assert!(config_findings(&a, None, Some(V14_0), false).is_empty());
+    assert!(config_findings(&a, None, Some(V14_0), false, None).is_empty());
 }
 
 #[test]
 fn deprecated_experimental_key_on_16() {
     let src = "module.exports = {\n  experimental: { cacheHandlers: { default: require.resolve('./use-cache-handler.js') } },\n}\n";
     let (_p, a) = project("next.config.js", src);
-    let f = config_findings(&a, None, Some(V16), false);
+    let f = config_findings(&a, None, Some(V16), false, None);
     let x = only(&f, Slug::DeprecatedExperimentalKey);
     assert_eq!(x.severity, Severity::Warning);
     assert_eq!(
         x.handler.as_deref(),
         Some("experimental.cacheHandlers.default")
     );
-    assert!(config_findings(&a, None, Some(V15), false).is_empty());
+    assert!(config_findings(&a, None, Some(V15), false, None).is_empty());
 }
 
 #[test]
 fn wrong_key_for_version() {
     let top = "module.exports = {\n  cacheHandlers: { default: require.resolve('./use-cache-handler.js') },\n}\n";
     let (_p, a) = project("next.config.js", top);
-    let f = config_findings(&a, Some(&[]), Some(V15), false);
+    let f = config_findings(&a, Some(&[]), Some(V15), false, None);
     let x = only(&f, Slug::WrongKeyForVersion);
     assert!(x.message.contains("15.5.29"), "{}", x.message);
     assert!(x
@@ -189,38 +232,38 @@ fn wrong_key_for_version() {
         .contains("experimental.cacheHandlers"));
     // A key the version does not read is not also reported as inactive.
     assert_eq!(slugs(&f), vec![Slug::WrongKeyForVersion]);
-    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+    assert!(config_findings(&a, None, Some(V16), false, None).is_empty());
 
     let exp = "module.exports = { experimental: { cacheHandlers: { default: require.resolve('./use-cache-handler.js') } } }\n";
     let (_p, a) = project("next.config.js", exp);
     only(
-        &config_findings(&a, None, Some(V14), false),
+        &config_findings(&a, None, Some(V14), false, None),
         Slug::WrongKeyForVersion,
     );
-    assert!(config_findings(&a, None, Some(V15), false).is_empty());
+    assert!(config_findings(&a, None, Some(V15), false, None).is_empty());
 
     let isr = "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n";
     let (_p, a) = project("next.config.js", isr);
     only(
-        &config_findings(&a, None, Some(V14_0), false),
+        &config_findings(&a, None, Some(V14_0), false, None),
         Slug::WrongKeyForVersion,
     );
-    assert!(config_findings(&a, None, Some(V14), false).is_empty());
+    assert!(config_findings(&a, None, Some(V14), false, None).is_empty());
 }
 
 #[test]
 fn file_url_unsupported_before_16_3_even_without_a_build() {
     let src = "export default {\n  cacheHandlers: {\n    default: import.meta.resolve('./h.mjs'),\n  },\n}\n";
     let (_p, a) = project("next.config.mjs", src);
-    let f = config_findings(&a, None, Some(V16_2), false);
+    let f = config_findings(&a, None, Some(V16_2), false, None);
     let x = only(&f, Slug::FileUrlUnsupported);
     assert_eq!(x.location.as_ref().unwrap().line, Some(3));
     assert!(x.help.as_deref().unwrap().contains("fileURLToPath"));
-    assert!(config_findings(&a, None, Some(V16), false).is_empty());
+    assert!(config_findings(&a, None, Some(V16), false, None).is_empty());
     // new URL(...).href is a file URL too; fileURLToPath(...) is a path.
     let src = "import { fileURLToPath } from 'node:url'\nexport default {\n  cacheHandler: new URL('./h.mjs', import.meta.url).href,\n  cacheHandlers: { default: fileURLToPath(import.meta.resolve('./h.mjs')) },\n}\n";
     let (_p, a) = project("next.config.mjs", src);
-    let f = config_findings(&a, None, Some(V15), false);
+    let f = config_findings(&a, None, Some(V15), false, None);
     assert_eq!(
         slugs(&f),
         vec![Slug::FileUrlUnsupported, Slug::WrongKeyForVersion],
@@ -238,7 +281,7 @@ fn singular_for_use_cache() {
         "next.config.js",
         "module.exports = { cacheHandler: require.resolve('./cache-handler.js') }\n",
     );
-    let f = config_findings(&a, None, Some(V16), true);
+    let f = config_findings(&a, None, Some(V16), true, None);
     let x = only(&f, Slug::SingularForUseCache);
     assert!(x.message.contains("#82993"));
     assert!(x
@@ -246,20 +289,20 @@ fn singular_for_use_cache() {
         .as_deref()
         .unwrap()
         .contains("cacheHandlers: { default"));
-    let f15 = config_findings(&a, None, Some(V15), true);
+    let f15 = config_findings(&a, None, Some(V15), true, None);
     assert!(only(&f15, Slug::SingularForUseCache)
         .help
         .as_deref()
         .unwrap()
         .contains("experimental.cacheHandlers"));
     // Not without 'use cache', not on 14.x, not when cacheHandlers is set.
-    assert!(config_findings(&a, None, Some(V16), false).is_empty());
-    assert!(config_findings(&a, None, Some(V14), true).is_empty());
+    assert!(config_findings(&a, None, Some(V16), false, None).is_empty());
+    assert!(config_findings(&a, None, Some(V14), true, None).is_empty());
     let (_p, a) = project(
         "next.config.js",
         "module.exports = { cacheHandler: require.resolve('./cache-handler.js'), cacheHandlers: { default: require.resolve('./use-cache-handler.js') } }\n",
     );
-    assert!(config_findings(&a, None, Some(V16), true).is_empty());
+    assert!(config_findings(&a, None, Some(V16), true, None).is_empty());
 }
 
 #[test]
@@ -268,15 +311,15 @@ fn inactive_at_build_ignores_branches_that_hold_during_next_build() {
     // branch names no handler, so nothing is reported.
     let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'production' ? require.resolve('./cache-handler.js') : undefined,\n}\n";
     let (_p, a) = project("next.config.js", src);
-    assert!(config_findings(&a, Some(&[]), Some(V16), false).is_empty());
+    assert!(config_findings(&a, Some(&[]), Some(V16), false, None).is_empty());
     // A development-only handler is not expected in production either.
     let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'development' ? require.resolve('./cache-handler.js') : undefined,\n}\n";
     let (_p, a) = project("next.config.js", src);
-    assert!(config_findings(&a, Some(&[]), Some(V16), false).is_empty());
+    assert!(config_findings(&a, Some(&[]), Some(V16), false, None).is_empty());
     // But `NODE_ENV === 'production' && REDIS_URL` depends on REDIS_URL: reported, naming it.
     let src = "module.exports = {\n  cacheHandler: process.env.NODE_ENV === 'production' && process.env.REDIS_URL ? require.resolve('./cache-handler.js') : undefined,\n}\n";
     let (_p, a) = project("next.config.js", src);
-    let f = config_findings(&a, Some(&[]), Some(V16), false);
+    let f = config_findings(&a, Some(&[]), Some(V16), false, None);
     let x = only(&f, Slug::InactiveAtBuild);
     assert!(
         x.help

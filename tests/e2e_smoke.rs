@@ -267,6 +267,31 @@ fn e2e_next_start_really_fails_on_a_relative_handler_path_and_check_says_why() {
         .find(|f| f["slug"] == "relative-path-next-start")
         .unwrap_or_else(|| panic!("no relative-path-next-start: {json:#}"));
     assert_eq!(finding["location"]["line"], 4, "{finding:#}");
+    // Served by the standalone server.js (this build's default), production is not affected:
+    // a warning, exit 0.
+    assert_eq!(check.status.code(), Some(0), "{json:#}");
+    assert_eq!(finding["severity"], "warning", "{finding:#}");
+    assert_eq!(json["layout"]["deployment"], "standalone", "{json:#}");
+    // The team that builds standalone but runs `next start` says so: then it is an error, for
+    // check and for graft, and graft writes nothing (the standalone tree is not what runs).
+    let start = run_cli_with("check", &copy.dir, &["--mode", "start"]);
+    start.assert(1, &["relative-path-next-start"]);
+    assert!(
+        start.finding("relative-path-next-start")["help"]
+            .as_str()
+            .unwrap()
+            .contains("next-graft fix-config --write"),
+        "{}",
+        start.stdout
+    );
+    let before = tree_digest(&copy.dir.join(".next"));
+    let graft_start = run_cli_with("graft", &copy.dir, &["--mode", "start"]);
+    graft_start.assert(1, &["relative-path-next-start"]);
+    assert_eq!(
+        tree_digest(&copy.dir.join(".next")),
+        before,
+        "graft --mode start wrote into the build"
+    );
 
     let run = smoke(
         &copy.dir,
@@ -277,5 +302,81 @@ fn e2e_next_start_really_fails_on_a_relative_handler_path_and_check_says_why() {
     assert!(
         errors.contains("Cannot find module") && errors.contains(".next/cache-handler.js"),
         "next start should fail to load <dir>/.next/cache-handler.js: {errors}"
+    );
+}
+
+/// A real build without standalone output, served with `next start`, whose `cacheHandler` is a
+/// plain relative path: `check` and `graft` exit 1 naming `fix-config`, `next start` really fails
+/// to load the handler, and after `next-graft fix-config --write` (no rebuild: `next start`
+/// reads next.config again) both pass and `next start` constructs and calls the handler.
+#[test]
+fn e2e_next_start_build_relative_handler_is_an_error_until_fix_config() {
+    let build = build(&V16_4_START);
+    let copy = copy_project(&build, "next-start");
+    assert!(!copy.dir.join(".next/standalone").exists());
+
+    let verdict = check(&copy.dir);
+    verdict.assert(1, &["relative-path-next-start"]);
+    assert_eq!(
+        verdict.json.as_ref().unwrap()["layout"]["deployment"],
+        "start",
+        "{}",
+        verdict.stdout
+    );
+    let finding = verdict.finding("relative-path-next-start");
+    assert!(
+        finding["help"]
+            .as_str()
+            .unwrap()
+            .contains("next-graft fix-config --write"),
+        "{finding:#}"
+    );
+    let before = tree_digest(&copy.dir.join(".next"));
+    graft(&copy.dir).assert(1, &["relative-path-next-start"]);
+    assert_eq!(
+        tree_digest(&copy.dir.join(".next")),
+        before,
+        "graft wrote into the build"
+    );
+    // `--mode standalone` needs standalone output: an input error naming the folder.
+    let wrong = run_cli_with("check", &copy.dir, &["--mode", "standalone"]);
+    assert_eq!(wrong.code, Some(2), "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains(".next/standalone") && wrong.stderr.contains("--mode start"),
+        "{}",
+        wrong.stderr
+    );
+
+    // Production, for real: `next start` cannot load the handler.
+    let run = smoke(&copy.dir, &["--route", "/", "--requests", "1"]);
+    assert_eq!(run.code, 1, "{:#}", run.json);
+    assert_eq!(run.json["smoke"]["mode"], "start");
+    let errors = run.json["smoke"]["server_errors"].to_string();
+    assert!(
+        errors.contains("Cannot find module") && errors.contains(".next/cache-handler.js"),
+        "next start should fail to load <dir>/.next/cache-handler.js: {errors}"
+    );
+
+    let fix = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .args(["fix-config", "--write", "--project"])
+        .arg(&copy.dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        fix.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&fix.stdout),
+        String::from_utf8_lossy(&fix.stderr)
+    );
+    check(&copy.dir).assert(0, &[]);
+    graft(&copy.dir).assert(0, &[]);
+    // Every route: the 'use cache' handler is only asked on the routes that use it.
+    let run = smoke(&copy.dir, &[]);
+    assert_eq!(run.code, 0, "{:#}\n{}", run.json, run.stderr);
+    assert!(
+        run.calls("cacheHandler", "get") > 0,
+        "{:#}",
+        run.json["smoke"]
     );
 }

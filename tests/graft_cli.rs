@@ -401,6 +401,45 @@ fn dry_run_writes_nothing() {
     assert_same_tree(&before, &snapshot(s.root()));
 }
 
+/// After a real repair the output says what was done, in words that read right: the fixed
+/// blocks carry no "run `next-graft` to …" help (it has just run), and counts have plurals.
+#[test]
+fn fixed_blocks_say_what_was_done() {
+    let s = Scratch::new(V15_1);
+    fs::remove_file(s.standalone().join("cache-handler.js")).unwrap();
+    let out = run(&s.app(), &[]);
+    assert_code(&out, 0);
+    assert!(
+        out.stdout
+            .contains("1 file copied; 2 config copies rewritten"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("(s)") && !out.stdout.contains("(ies)"),
+        "{}",
+        out.stdout
+    );
+    for (slug, done) in [
+        (
+            "handler-missing",
+            "next-graft copied the handler and its dependencies into the tree",
+        ),
+        (
+            "preload-bug",
+            "next-graft set `experimental.preloadEntriesOnStart: false` in the standalone config",
+        ),
+    ] {
+        let block = out
+            .stdout
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("fixed[{slug}]")))
+            .unwrap_or_else(|| panic!("no fixed[{slug}] block:\n{}", out.stdout));
+        assert!(block.contains(&format!("= note: {done}")), "{block}");
+        assert!(!block.contains("help: run `next-graft`"), "{block}");
+    }
+}
+
 #[test]
 fn bad_input_exits_2_and_changes_nothing() {
     let s = Scratch::new(V14);

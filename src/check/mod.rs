@@ -11,7 +11,7 @@
 mod interface;
 
 use crate::findings::{Finding, Location, Severity, Slug};
-use crate::layout::{is_within, normalize, Layout};
+use crate::layout::{is_within, normalize, Deployment, Layout};
 use crate::manifest::{ConfigCopy, CopyKind, Recorded, RecordedHandler};
 use crate::trace::{Closure, EdgeProblem, EdgeProblemKind, TraceOptions, Tracer};
 use crate::versions::{facts, Fact, VersionFacts};
@@ -457,7 +457,7 @@ impl<'a> Checker<'a> {
         if let Some(first) = outside.first() {
             let mut finding = Finding::error(
                 Slug::OutsideTracingRoot,
-                format!("{} file(s) of the `{key}` closure lie outside the tracing root {}", outside.len(), root.display()),
+                format!("{} of the `{key}` closure {} outside the tracing root {}", crate::report::counted(outside.len(), "file", "files"), if outside.len() == 1 { "lies" } else { "lie" }, root.display()),
             )
             .for_handler(key)
             .at(Location::file(*first))
@@ -631,7 +631,7 @@ impl<'a> Checker<'a> {
         self.findings.push(
             Finding::error(
                 Slug::InterfaceMismatch,
-                format!("the `{key}` handler lacks method(s) that Next.js {version} calls: {}", missing.join(", ")),
+                format!("the `{key}` handler lacks {} that Next.js {version} calls: {}", if missing.len() == 1 { "a method" } else { "methods" }, missing.join(", ")),
             )
             .for_handler(key)
             .at(location.clone())
@@ -659,7 +659,12 @@ impl<'a> Checker<'a> {
                 )
                 .for_handler("experimental.cacheHandlers")
                 .at(Location::file(&copy.file))
-                .with_help("run `next-graft` to set `experimental.preloadEntriesOnStart: false` in the standalone config, or upgrade to Next.js 15.2+"),
+                .with_help(if self.layout.deployment == Some(Deployment::Start) {
+                    // `next start` reads next.config again: only the config itself can carry it.
+                    "run `next-graft fix-config --write` to set `experimental.preloadEntriesOnStart: false` in next.config, then rebuild; or upgrade to Next.js 15.2+"
+                } else {
+                    "run `next-graft` to set `experimental.preloadEntriesOnStart: false` in the standalone config, or upgrade to Next.js 15.2+"
+                }),
             );
         }
     }

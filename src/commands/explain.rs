@@ -4,7 +4,7 @@
 
 use super::{Common, Format, Outcome};
 use crate::check::{self, CheckOutcome, HandlerStatus};
-use crate::layout::{self, is_within, Layout};
+use crate::layout::{is_within, Layout};
 use crate::manifest::{self, Recorded};
 use crate::report::{self, display_path, Report};
 use crate::trace::Reason;
@@ -55,7 +55,7 @@ fn placed_files(layout: &Layout, status: &HandlerStatus) -> Vec<PlacedFile> {
 }
 
 pub fn explain(common: &Common) -> Result<Outcome, InputError> {
-    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let layout = common.layout()?;
     let recorded = manifest::read(&layout)?;
     let mut outcome = check::verify(&layout, Some(&recorded))?;
     crate::findings::attach_source_lines(&mut outcome.findings);
@@ -218,8 +218,8 @@ fn human(
         let missing = files.iter().filter(|f| !f.present).count();
         let _ = writeln!(
             out,
-            "  closure           {} file(s) from the source; {} in the deployable tree ({} traced there), {missing} to copy",
-            files.len(),
+            "  closure           {} from the source; {} in the deployable tree ({} traced there), {missing} to copy",
+            crate::report::counted(files.len(), "file", "files"),
             files.len() - missing,
             status.deployed_files
         );

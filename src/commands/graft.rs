@@ -10,11 +10,11 @@
 use super::{exit_code, Common, Format, Outcome};
 use crate::apply::{self, Applied};
 use crate::check::{self, sort_findings, CheckOutcome};
-use crate::findings::Finding;
+use crate::findings::{Finding, Slug};
 use crate::layout::{self, Layout};
 use crate::manifest;
 use crate::plan::{self, Action, EditReason, HandlerOverride, Plan};
-use crate::report::{self, display_path, Report};
+use crate::report::{self, counted, display_path, Report};
 use crate::InputError;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -39,7 +39,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         .iter()
         .map(|arg| HandlerOverride::parse(arg))
         .collect::<Result<Vec<_>, _>>()?;
-    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let layout = common.layout()?;
     // One run at a time per distDir, from reading the manifests to the end of apply: a second
     // run waits, then plans against the tree the first one left.
     let _lock = if options.dry_run {
@@ -79,7 +79,7 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     };
     let applied = apply::apply(&layout, &plan, durability)?;
     // Verify the tree as it is now.
-    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let layout = common.layout()?;
     let recorded = manifest::read(&layout)?;
     // The source closures are unchanged where apply wrote none of their files (closures hold
     // real paths: compared with the distDir's real path too).
@@ -115,12 +115,38 @@ fn merge_fixed(before: &[Finding], after: &[Finding], planned: &[Finding]) -> Ve
         if !still {
             let mut fixed = f.clone();
             fixed.fixed = true;
+            // The help said what to run; it has just run. Say what it did instead.
+            fixed.help = None;
+            fixed.notes.push(what_graft_did(f.slug).to_string());
             out.push(fixed);
         }
     }
     out.extend(planned.iter().cloned());
     sort_findings(&mut out);
     out
+}
+
+/// What graft did about a finding that its check after apply no longer reports.
+fn what_graft_did(slug: Slug) -> &'static str {
+    match slug {
+        Slug::HandlerMissing => "next-graft copied the handler and its dependencies into the tree",
+        Slug::DependencyMissing => "next-graft copied it into the tree",
+        Slug::OutsideTracingRoot => {
+            "next-graft relocated the files inside the standalone tree (`.next-graft/outside/…`) and rewrote the handler path"
+        }
+        Slug::AbsoluteBuildPath => {
+            "next-graft copied the handler into the tree and recorded a path relative to the server's distDir"
+        }
+        Slug::PreloadBug => {
+            "next-graft set `experimental.preloadEntriesOnStart: false` in the standalone config"
+        }
+        Slug::LegacyKeyIgnored => {
+            "next-graft moved the handler to `cacheHandler` in the standalone config"
+        }
+        Slug::ConfigCopiesDisagree => "next-graft rewrote every copy of the config to the same values",
+        Slug::InactiveAtBuild => "next-graft injected the handler (`--handler`) into the built config",
+        _ => "next-graft repaired it in this run",
+    }
 }
 
 struct Counts {
@@ -238,24 +264,27 @@ fn render(
         let c = counts(plan, applied);
         let verb = if dry_run { "would write" } else { "wrote" };
         if layout.standalone.is_none() {
-            let _ = writeln!(
-                text,
-                "graft: no standalone output (`output: 'standalone'`): nothing to graft into"
-            );
+            let why = if layout.dist_dir.join("standalone").is_dir() {
+                "--mode start: `next start` serves the project, not the standalone output"
+            } else {
+                "no standalone output (`output: 'standalone'`): `next start` serves the project"
+            };
+            let _ = writeln!(text, "graft: {why}; nothing to graft into");
         } else if plan.actions.is_empty() {
             let _ = writeln!(text, "graft: nothing to do");
         } else {
             let mut parts = Vec::new();
             if c.copied > 0 {
-                parts.push(format!("{} file(s) copied", c.copied));
+                parts.push(format!("{} copied", counted(c.copied, "file", "files")));
             }
             if c.linked > 0 {
-                parts.push(format!("{} link(s) created", c.linked));
+                parts.push(format!("{} created", counted(c.linked, "link", "links")));
             }
             if c.rewritten > 0 {
                 parts.push(format!(
-                    "{} config copy(ies) rewritten ({} handler value(s))",
-                    c.rewritten, c.values
+                    "{} rewritten ({})",
+                    counted(c.rewritten, "config copy", "config copies"),
+                    counted(c.values, "handler value", "handler values")
                 ));
             }
             if !c.patched.is_empty() {

@@ -33,6 +33,15 @@ pub struct Common {
     pub color: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--mode`: how production serves the build (default: as the build suggests).
+    pub mode: Option<layout::Deployment>,
+}
+
+impl Common {
+    /// The project's layout, served as `--mode` says.
+    pub fn layout(&self) -> Result<layout::Layout, InputError> {
+        layout::discover_as(&self.project, self.dist_dir.as_deref(), self.mode)
+    }
 }
 
 /// What a command produced: text for stdout and the process exit code (0 or 1; exit code 2
@@ -52,7 +61,7 @@ fn exit_code(errors: usize) -> i32 {
 
 /// `next-graft check`: analyze and verify; writes nothing.
 pub fn check(common: &Common) -> Result<Outcome, InputError> {
-    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let layout = common.layout()?;
     let recorded = if layout.has_build() {
         Some(manifest::read(&layout)?)
     } else {
@@ -109,7 +118,7 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
 
 /// `next-graft smoke`: run the moved server with probes around each handler.
 pub fn smoke(common: &Common, options: &crate::smoke::SmokeOptions) -> Result<Outcome, InputError> {
-    let layout = layout::discover(&common.project, common.dist_dir.as_deref())?;
+    let layout = common.layout()?;
     let recorded = manifest::read(&layout)?;
     let result = crate::smoke::run(&layout, &recorded, options)?;
     let report = Report {

@@ -12,24 +12,26 @@ use super::{
     Atom, CandidateValue, ConfigAnalysis, ConfigCandidate, ConfigRef, HandlerKey, PhaseKind,
 };
 use crate::findings::{Finding, Slug};
-use crate::layout::normalize;
+use crate::layout::{normalize, Deployment};
 use crate::manifest::RecordedHandler;
 use crate::versions::{facts, Fact, Version};
 
 /// Every config finding. `recorded`: the handlers of the authoritative serialized config
 /// (`None` before a build). `version`: the installed Next (`None`: version checks are skipped).
-/// `uses_use_cache`: the app has `'use cache'` directives.
+/// `uses_use_cache`: the app has `'use cache'` directives. `deployment`: how production serves
+/// the build (`None`: not known, before a build and without `--mode`).
 pub fn config_findings(
     analysis: &ConfigAnalysis,
     recorded: Option<&[RecordedHandler]>,
     version: Option<Version>,
     uses_use_cache: bool,
+    deployment: Option<Deployment>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(v) = version {
         version_findings(analysis, v, &mut out);
     }
-    relative_path_next_start(analysis, &mut out);
+    relative_path_next_start(analysis, deployment, &mut out);
     singular_for_use_cache(analysis, version, uses_use_cache, &mut out);
     if let Some(recorded) = recorded {
         inactive_at_build(analysis, recorded, version, &mut out);
@@ -160,7 +162,15 @@ fn version_findings(a: &ConfigAnalysis, v: Version, out: &mut Vec<Finding>) {
     }
 }
 
-fn relative_path_next_start(a: &ConfigAnalysis, out: &mut Vec<Finding>) {
+/// `next start` reads next.config again and resolves a plain relative handler path against the
+/// distDir. Served with `next start` (no standalone output, or `--mode start`) that is a handler
+/// production never loads: an error. A standalone `server.js` uses the build's resolved path, so
+/// there, and before a build, it is a warning about the day someone runs `next start`.
+fn relative_path_next_start(
+    a: &ConfigAnalysis,
+    deployment: Option<Deployment>,
+    out: &mut Vec<Finding>,
+) {
     for r in &a.refs {
         for c in &r.candidates {
             let CandidateValue::PlainRelative { path } = &c.value else {
@@ -168,18 +178,32 @@ fn relative_path_next_start(a: &ConfigAnalysis, out: &mut Vec<Finding>) {
             };
             let wrong = normalize(&a.dist_dir.join(path));
             let right = normalize(&a.project_dir.join(path));
-            let mut f = Finding::warning(
-                Slug::RelativePathNextStart,
-                format!(
-                    "`{}` is the plain relative path '{path}': `next start` resolves it against the distDir ({}) and fails to load it",
-                    r.key_name,
-                    wrong.display()
-                ),
-            )
-            .with_help(format!(
-                "name the file absolutely: `require.resolve('{path}')` or `path.join(__dirname, '{}')` (`next-graft fix-config`); standalone `server.js` is not affected",
+            let message = format!(
+                "`{}` is the plain relative path '{path}': `next start` resolves it against the distDir ({}) and fails to load it",
+                r.key_name,
+                wrong.display()
+            );
+            let absolute = format!(
+                "`require.resolve('{path}')` or `path.join(__dirname, '{}')`",
                 path.trim_start_matches("./")
-            ))
+            );
+            let mut f = if deployment == Some(Deployment::Start) {
+                Finding::error(Slug::RelativePathNextStart, message)
+                    .with_help(format!(
+                        "run `next-graft fix-config --write` to name the file absolutely ({absolute}), then rebuild"
+                    ))
+                    .with_note("this build is served with `next start`: production does not load the handler")
+            } else {
+                let served = match deployment {
+                    Some(Deployment::Standalone) => "this build is served by the standalone `server.js`, which is not affected; if you serve it with `next start`, run with `--mode start`",
+                    _ => "the standalone `server.js` is not affected; `next start` is",
+                };
+                Finding::warning(Slug::RelativePathNextStart, message)
+                    .with_help(format!(
+                        "name the file absolutely: {absolute} (`next-graft fix-config --write`)"
+                    ))
+                    .with_note(served)
+            }
             .with_note(format!("the build resolves it against its cwd: {}", right.display()));
             if let Some(cond) = &c.condition {
                 f = f.with_note(format!("this branch is taken when {}", cond.text));

@@ -546,7 +546,13 @@ pub fn check_config(
     };
     let use_cache_kinds: Vec<String> = use_cache::use_cache_kinds(layout).into_iter().collect();
     let findings = match &analysis {
-        Some(a) => findings::config_findings(a, recorded, version, !use_cache_kinds.is_empty()),
+        Some(a) => findings::config_findings(
+            a,
+            recorded,
+            version,
+            !use_cache_kinds.is_empty(),
+            layout.deployment,
+        ),
         None => Vec::new(),
     };
     Ok(ConfigCheck {

@@ -27,6 +27,27 @@ impl Bundler {
     }
 }
 
+/// How production serves the build: the question every finding's severity answers ("does
+/// production, served this way, fail to use the handler?").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deployment {
+    /// `node server.js` of the standalone folder, moved (a Docker image).
+    Standalone,
+    /// `next start` in the project: it reads next.config again and resolves handler paths
+    /// against the distDir.
+    Start,
+}
+
+impl Deployment {
+    pub fn name(self) -> &'static str {
+        match self {
+            Deployment::Standalone => "standalone",
+            Deployment::Start => "start",
+        }
+    }
+}
+
 /// The standalone output of a build (`output: 'standalone'`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Standalone {
@@ -66,6 +87,9 @@ pub struct Layout {
     pub bundler: Bundler,
     /// The build can be served with `next start` (a complete distDir).
     pub supports_next_start: bool,
+    /// How production serves it: from the build (standalone output or not) or `--mode`; `None`
+    /// before a build, when only next.config is read and the mode is not given.
+    pub deployment: Option<Deployment>,
 }
 
 impl Layout {
@@ -136,6 +160,13 @@ pub fn discover(project_dir: &Path, dist_dir_override: Option<&str>) -> Result<L
 
     let bundler = detect_bundler(&dist_dir);
     let supports_next_start = dist_dir.join("BUILD_ID").is_file();
+    let deployment = required_server_files.as_ref().map(|_| {
+        if standalone.is_some() {
+            Deployment::Standalone
+        } else {
+            Deployment::Start
+        }
+    });
 
     Ok(Layout {
         project_dir,
@@ -149,7 +180,36 @@ pub fn discover(project_dir: &Path, dist_dir_override: Option<&str>) -> Result<L
         next,
         bundler,
         supports_next_start,
+        deployment,
     })
+}
+
+/// [`discover`], served as `mode` says (`--mode`) instead of as the build suggests. `start`
+/// sets the standalone output aside: `next start` never runs it, so nothing in it decides a
+/// verdict and graft writes nothing there. `standalone` needs that output.
+pub fn discover_as(
+    project_dir: &Path,
+    dist_dir_override: Option<&str>,
+    mode: Option<Deployment>,
+) -> Result<Layout, InputError> {
+    let mut layout = discover(project_dir, dist_dir_override)?;
+    match mode {
+        None => {}
+        Some(Deployment::Start) => {
+            layout.standalone = None;
+            layout.deployment = Some(Deployment::Start);
+        }
+        Some(Deployment::Standalone) => {
+            if layout.standalone.is_none() && layout.has_build() {
+                return Err(InputError::new(format!(
+                    "{}: --mode standalone, but the build has no standalone output; add `output: 'standalone'` to next.config and rebuild, or use --mode start",
+                    layout.dist_dir.join("standalone").display()
+                )));
+            }
+            layout.deployment = Some(Deployment::Standalone);
+        }
+    }
+    Ok(layout)
 }
 
 /// `.next` when it holds a manifest; otherwise the one direct subdirectory that does (a custom

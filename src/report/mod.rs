@@ -175,7 +175,8 @@ pub fn render_finding(out: &mut String, finding: &Finding, project: &Path, color
     out.push('\n');
 }
 
-/// Every finding, then a one-line verdict.
+/// Every finding, then a one-line verdict. `quiet` (`-q`): errors only, and the verdict only when
+/// there are errors, so a postbuild that passes prints nothing at all.
 pub fn to_human(report: &Report, color: bool, quiet: bool) -> String {
     let mut out = String::new();
     for finding in report.findings {
@@ -185,6 +186,9 @@ pub fn to_human(report: &Report, color: bool, quiet: bool) -> String {
         render_finding(&mut out, finding, report.project, color);
     }
     let s = summarize(report.findings);
+    if quiet && s.errors == 0 {
+        return out;
+    }
     let p = Palette::new(color);
     let version = report
         .next_version
@@ -210,10 +214,15 @@ pub fn to_human(report: &Report, color: bool, quiet: bool) -> String {
 }
 
 fn plural(n: usize, word: &str) -> String {
+    counted(n, word, &format!("{word}s"))
+}
+
+/// `1 file`, `2 files`, `0 config copies`: a count with the right form of its noun.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
-        format!("1 {word}")
+        format!("1 {one}")
     } else {
-        format!("{n} {word}s")
+        format!("{n} {many}")
     }
 }
 

@@ -111,15 +111,10 @@ pub fn find_node() -> Result<PathBuf, InputError> {
         })
 }
 
-/// Which production server a smoke run starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// `node server.js` of a copy of the standalone folder, as a Docker image holds it.
-    Standalone,
-    /// `next start` through the project's own `next` binary, in a temporary copy of the project.
-    Start,
-}
+/// Which production server a smoke run starts: `node server.js` of a copy of the standalone
+/// folder, as a Docker image holds it, or `next start` through the project's own `next` binary,
+/// in a temporary copy of the project (the deployment the verdict is about, `--mode`).
+pub use crate::layout::Deployment as Mode;
 
 /// A temporary deployment with probes in place, ready to start.
 struct Prepared {
@@ -811,8 +806,9 @@ fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
                     Finding::warning(
                         Slug::SmokeServerError,
                         format!(
-                            "`{}.{method}` threw {} time(s): {error}",
-                            handler.key, calls.errors
+                            "`{}.{method}` threw {}: {error}",
+                            handler.key,
+                            crate::report::counted(calls.errors as usize, "time", "times")
                         ),
                     )
                     .for_handler(&handler.key),
@@ -829,9 +825,9 @@ fn judge(report: &SmokeReport, layout: &Layout) -> Vec<Finding> {
         let mut finding = with_errors(Finding::error(
             Slug::SmokeServerError,
             format!(
-                "{} of {} request(s) failed or answered 5xx",
+                "{} of {} failed or answered 5xx",
                 failed.len(),
-                report.requests.len()
+                crate::report::counted(report.requests.len(), "request", "requests")
             ),
         ));
         for r in failed.iter().take(5) {

@@ -501,7 +501,10 @@ impl Tracer {
                     at,
                     &pattern.display(),
                     note.unwrap_or_else(|| {
-                        format!("partially static path: {count} file(s) matched")
+                        format!(
+                            "partially static path: {} matched",
+                            crate::report::counted(count, "file", "files")
+                        )
                     }),
                 ));
             }

@@ -135,6 +135,18 @@ pub const V16_4_OUTSIDE_ROOT: App = App {
     project: "web",
 };
 
+/// The 16.4 app served with `next start`: no `output: 'standalone'`, and `cacheHandler` the plain
+/// relative path `'./cache-handler.js'` (overlays/next-start), which only `next start` gets wrong.
+pub const V16_4_START: App = App {
+    name: "v16-4-start",
+    template: "v16-4",
+    overlay: Some("next-start"),
+    next: "16.4.6",
+    build_env: &[],
+    build_args: &[],
+    project: "",
+};
+
 /// A 16.4 monorepo: the app in `apps/web`, the tracing root at the repo root, both handlers
 /// in `packages/cache`. The standalone server is `standalone/apps/web/server.js`.
 pub const V16_4_MONOREPO: App = App {
@@ -899,12 +911,22 @@ pub fn graft(project: &Path) -> CheckRun {
     run_cli("graft", project)
 }
 
+/// `check` or `graft` with more arguments (`--mode start`, …).
+pub fn run_cli_with(command: &'static str, project: &Path, extra: &[&str]) -> CheckRun {
+    run_cli_args(command, project, extra)
+}
+
 fn run_cli(command: &'static str, project: &Path) -> CheckRun {
+    run_cli_args(command, project, &[])
+}
+
+fn run_cli_args(command: &'static str, project: &Path, extra: &[&str]) -> CheckRun {
     let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
         .arg(command)
         .arg("--project")
         .arg(project)
         .args(["--format", "json"])
+        .args(extra)
         // JSON has no colour, but a diagnostic on stderr might.
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
@@ -1092,4 +1114,11 @@ pub fn start_server_in(
     };
     server.wait_listening();
     server
+}
+
+/// A digest of every name and byte below `dir`: equal digests mean nothing was written.
+pub fn tree_digest(dir: &Path) -> u64 {
+    let mut h = DefaultHasher::new();
+    hash_tree(dir, &mut h);
+    h.finish()
 }
