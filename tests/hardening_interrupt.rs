@@ -289,6 +289,37 @@ fn two_runs_at_once_one_waits_and_the_tree_is_never_mixed() {
     assert_eq!(contents(&s.app()), new);
 }
 
+/// `check` takes the lock shared: while a graft holds it, check waits and then reads the finished
+/// tree, never a half-applied one.
+#[test]
+fn check_waits_for_a_graft_in_progress() {
+    let sc = &SCENARIOS[0];
+    let (s, args) = prepare(sc);
+    assert_eq!(run(&s.app(), &["check"]).code, Some(1), "the damage is visible");
+    let graft = command(&s.app(), &strs(&args))
+        .env("NEXT_GRAFT_FAILPOINT", "staged=pause:3000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_staging(&s.path(".next"));
+    let check = command(&s.app(), &["check"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let graft = finish(graft.wait_with_output().unwrap());
+    let check = finish(check.wait_with_output().unwrap());
+    assert_eq!(graft.code, Some(0), "{}", graft.describe());
+    assert!(
+        check.stderr.contains("waiting for another next-graft run"),
+        "{}",
+        check.describe()
+    );
+    // It read the repaired tree: the verdict after the graft, not the damage before it.
+    assert_eq!(check.code, Some(0), "{}", check.describe());
+}
+
 #[test]
 fn a_killed_lock_holder_releases_the_lock() {
     let sc = &SCENARIOS[1];

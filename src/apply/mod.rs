@@ -137,9 +137,22 @@ pub type DistLock = crate::platform::DistLock;
 /// waits. `Ok(None)` when the distDir does not exist (nothing to protect; the caller fails on
 /// the missing build).
 pub fn lock(dist_dir: &Path) -> Result<Option<DistLock>, InputError> {
+    lock_as(dist_dir, crate::platform::LockKind::Exclusive)
+}
+
+/// [`lock`] for a run that only reads (`check`): shared with other readers, and it waits while
+/// a graft holds the exclusive lock, so it never reads a half-applied tree.
+pub fn lock_shared(dist_dir: &Path) -> Result<Option<DistLock>, InputError> {
+    lock_as(dist_dir, crate::platform::LockKind::Shared)
+}
+
+fn lock_as(
+    dist_dir: &Path,
+    kind: crate::platform::LockKind,
+) -> Result<Option<DistLock>, InputError> {
     use crate::platform::LockAttempt;
     let cannot = |e: std::io::Error| err(dist_dir, format!("cannot lock: {e}"));
-    match DistLock::try_acquire(dist_dir).map_err(cannot)? {
+    match DistLock::try_acquire_as(dist_dir, kind).map_err(cannot)? {
         None => Ok(None),
         Some(LockAttempt::Acquired(lock)) => Ok(Some(lock)),
         Some(LockAttempt::Busy) => {
@@ -147,7 +160,7 @@ pub fn lock(dist_dir: &Path) -> Result<Option<DistLock>, InputError> {
                 "next-graft: waiting for another next-graft run on {} to finish",
                 dist_dir.display()
             );
-            DistLock::acquire(dist_dir).map_err(cannot)
+            DistLock::acquire_as(dist_dir, kind).map_err(cannot)
         }
     }
 }

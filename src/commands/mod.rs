@@ -62,6 +62,8 @@ fn exit_code(errors: usize) -> i32 {
 /// `next-graft check`: analyze and verify; writes nothing.
 pub fn check(common: &Common) -> Result<Outcome, InputError> {
     let layout = common.layout()?;
+    // Never read a tree that a graft is writing: wait for it (shared with other checks).
+    let _lock = crate::apply::lock_shared(&layout.dist_dir)?;
     let recorded = if layout.has_build() {
         Some(manifest::read(&layout)?)
     } else {

@@ -5,7 +5,7 @@
 //!
 //! | feature | Linux | macOS (other unix) | Windows |
 //! |---|---|---|---|
-//! | [`DistLock`] | `flock` on the distDir itself (std `File::lock`) | same | std `File::lock` on `<distDir>/.next-graft.lock`: a directory handle cannot be locked |
+//! | [`DistLock`] (exclusive for graft, shared for check) | `flock` on the distDir itself (std `File::lock`) | same | std `File::lock` on `<distDir>/.next-graft.lock`: a directory handle cannot be locked |
 //! | [`sync_to_disk`] | one `syncfs(2)` for the whole file system | `fsync` per path (`F_FULLFSYNC` through std) | `FlushFileBuffers` per file; directories are journaled by NTFS |
 //! | [`rename_replacing`] | `rename(2)` | same | `MoveFileEx`, retried while another process briefly holds the target (antivirus, indexer), like npm's graceful-fs |
 //! | [`symlink`] | `symlink(2)` | same | a file or directory symbolic link (needs Developer Mode or admin rights; the error says so); a junction for an absolute directory target |
@@ -31,8 +31,9 @@ use windows as imp;
 #[cfg(test)]
 mod tests;
 
-/// An exclusive lock that keeps two runs from interleaving on one distDir. Released when dropped,
-/// and by the OS when the process dies (no stale lock after a kill).
+/// A lock on one distDir: exclusive for a run that writes (graft), shared for one that only
+/// reads (check), so a check never reads a half-applied tree. Released when dropped, and by the
+/// OS when the process dies (no stale lock after a kill).
 #[derive(Debug)]
 pub struct DistLock {
     _file: fs::File,
@@ -46,26 +47,54 @@ pub enum LockAttempt {
     Busy,
 }
 
+/// Who else may hold the lock at the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+    /// No one: a run that writes.
+    Exclusive,
+    /// Other readers: a run that only reads. It writes nothing to take it either (on Windows,
+    /// where the lock is a file, a reader finds no file when no writer ever ran, and needs none).
+    Shared,
+}
+
 impl DistLock {
-    /// Takes the lock without waiting. `Ok(None)` when `dist_dir` does not exist.
+    /// Takes the exclusive lock without waiting. `Ok(None)` when `dist_dir` does not exist.
     pub fn try_acquire(dist_dir: &Path) -> io::Result<Option<LockAttempt>> {
-        let Some(file) = imp::lock_handle(dist_dir)? else {
+        Self::try_acquire_as(dist_dir, LockKind::Exclusive)
+    }
+
+    /// Takes the lock without waiting. `Ok(None)` when there is nothing to lock.
+    pub fn try_acquire_as(dist_dir: &Path, kind: LockKind) -> io::Result<Option<LockAttempt>> {
+        let Some(file) = imp::lock_handle(dist_dir, kind == LockKind::Exclusive)? else {
             return Ok(None);
         };
-        match file.try_lock() {
+        let attempt = match kind {
+            LockKind::Exclusive => file.try_lock(),
+            LockKind::Shared => file.try_lock_shared(),
+        };
+        match attempt {
             Ok(()) => Ok(Some(LockAttempt::Acquired(Self { _file: file }))),
             Err(fs::TryLockError::WouldBlock) => Ok(Some(LockAttempt::Busy)),
             Err(fs::TryLockError::Error(e)) => Err(e),
         }
     }
 
-    /// Waits for the lock. `Ok(None)` when `dist_dir` does not exist.
+    /// Waits for the exclusive lock. `Ok(None)` when `dist_dir` does not exist.
     pub fn acquire(dist_dir: &Path) -> io::Result<Option<Self>> {
-        let Some(file) = imp::lock_handle(dist_dir)? else {
+        Self::acquire_as(dist_dir, LockKind::Exclusive)
+    }
+
+    /// Waits for the lock. `Ok(None)` when there is nothing to lock.
+    pub fn acquire_as(dist_dir: &Path, kind: LockKind) -> io::Result<Option<Self>> {
+        let Some(file) = imp::lock_handle(dist_dir, kind == LockKind::Exclusive)? else {
             return Ok(None);
         };
         loop {
-            match file.lock() {
+            let locked = match kind {
+                LockKind::Exclusive => file.lock(),
+                LockKind::Shared => file.lock_shared(),
+            };
+            match locked {
                 Ok(()) => return Ok(Some(Self { _file: file })),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),

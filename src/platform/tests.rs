@@ -27,6 +27,33 @@ mod lock {
     }
 
     #[test]
+    fn readers_share_the_lock_and_wait_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = match DistLock::try_acquire(dir.path()).unwrap() {
+            Some(LockAttempt::Acquired(lock)) => lock,
+            other => panic!("expected the lock, got {other:?}"),
+        };
+        assert!(matches!(
+            DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap(),
+            Some(LockAttempt::Busy)
+        ));
+        drop(writer);
+        let reader = match DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap() {
+            Some(LockAttempt::Acquired(lock)) => lock,
+            other => panic!("expected a shared lock, got {other:?}"),
+        };
+        assert!(matches!(
+            DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap(),
+            Some(LockAttempt::Acquired(_))
+        ));
+        assert!(matches!(
+            DistLock::try_acquire(dir.path()).unwrap(),
+            Some(LockAttempt::Busy)
+        ));
+        drop(reader);
+    }
+
+    #[test]
     fn a_missing_dist_dir_has_nothing_to_lock() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join(".next");

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 /// The distDir directory itself: `flock` works on a directory descriptor, so nothing is added
 /// to the tree.
-pub fn lock_handle(dist_dir: &Path) -> io::Result<Option<fs::File>> {
+pub fn lock_handle(dist_dir: &Path, _create: bool) -> io::Result<Option<fs::File>> {
     match fs::File::open(dist_dir) {
         Ok(f) => Ok(Some(f)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),

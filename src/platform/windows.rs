@@ -15,17 +15,22 @@ const RENAME_PATIENCE: Duration = Duration::from_secs(10);
 
 /// A directory handle cannot be locked on Windows: the lock is a file beside the build output
 /// (`<distDir>/.next-graft.lock`, outside `standalone/`, so never shipped).
-pub fn lock_handle(dist_dir: &Path) -> io::Result<Option<fs::File>> {
+/// `create`: a writer creates the file; a reader that finds none has no writer to wait for.
+pub fn lock_handle(dist_dir: &Path, create: bool) -> io::Result<Option<fs::File>> {
     if !dist_dir.is_dir() {
         return Ok(None);
     }
-    fs::OpenOptions::new()
+    match fs::OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
+        .write(create)
+        .create(create)
         .truncate(false)
         .open(dist_dir.join(".next-graft.lock"))
-        .map(Some)
+    {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if !create && e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// `FlushFileBuffers` on each file (std's `sync_all`). Directories cannot be opened as files
