@@ -910,6 +910,43 @@ fn pnpm_links_are_recreated_as_relative_links() {
         );
     }
     assert_second_run_writes_nothing(&s, &["--handler", &arg]);
+
+    // A real directory where the source has a link: left alone, with its own warning.
+    let link = st.join("node_modules/tiny");
+    fs::remove_file(&link).unwrap();
+    copy_tree(&tiny, &link);
+    let r = run(&s.app(), &["--handler", &arg, "--format", "json"]);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let warned: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "warning")
+        .filter_map(|f| f["slug"].as_str())
+        .collect();
+    assert!(warned.contains(&"link-replaced-in-tree"), "{}", r.stdout);
+    assert!(link.symlink_metadata().unwrap().is_dir(), "replaced");
+}
+
+/// A destination that exists as something other than a file is never replaced.
+#[test]
+fn a_directory_where_a_file_belongs_is_not_replaced() {
+    let s = Scratch::new(V14);
+    let handler = s.standalone().join("cache-handler.js");
+    fs::remove_file(&handler).unwrap();
+    fs::create_dir(&handler).unwrap();
+    let r = run(&s.app(), &["--format", "json"]);
+    assert_code(&r, 1);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    let finding = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["slug"] == "not-a-regular-file")
+        .unwrap_or_else(|| panic!("no not-a-regular-file warning: {}", r.stdout))
+        .clone();
+    assert_eq!(finding["severity"], "warning");
+    assert!(handler.is_dir());
 }
 
 #[test]

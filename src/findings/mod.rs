@@ -40,6 +40,9 @@ pub enum Slug {
     SmokeServerError,
     SmokeBuildTreeAccess,
     AssetSkipped,
+    LinkReplacedInTree,
+    NotARegularFile,
+    SymlinkInTheWay,
 }
 
 impl Slug {
@@ -69,6 +72,9 @@ impl Slug {
             Slug::SmokeServerError => "smoke-server-error",
             Slug::SmokeBuildTreeAccess => "smoke-build-tree-access",
             Slug::AssetSkipped => "asset-skipped",
+            Slug::LinkReplacedInTree => "link-replaced-in-tree",
+            Slug::NotARegularFile => "not-a-regular-file",
+            Slug::SymlinkInTheWay => "symlink-in-the-way",
         }
     }
 }

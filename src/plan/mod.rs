@@ -412,7 +412,7 @@ pub fn plan(
             Ok(_) => {
                 out.findings.push(
                     Finding::warning(
-                        Slug::DependencyMissing,
+                        Slug::LinkReplacedInTree,
                         format!(
                             "{} is a real file or directory in the tree where the source has a symlink; left as it is",
                             path.display()
@@ -438,7 +438,7 @@ pub fn plan(
         if state == Compare::NotAFile {
             out.findings.push(
                 Finding::warning(
-                    Slug::DependencyMissing,
+                    Slug::NotARegularFile,
                     format!(
                         "{} exists in the tree but is not a regular file; not replaced",
                         to.display()
@@ -474,7 +474,7 @@ pub fn plan(
             if current.as_ref().is_some_and(|m| !m.is_file()) {
                 out.findings.push(
                     Finding::warning(
-                        Slug::OutsideTracingRoot,
+                        Slug::NotARegularFile,
                         format!("{} is not a regular file; not replaced", to.display()),
                     )
                     .at(Location::file(&to)),
@@ -805,7 +805,7 @@ impl Ctx<'_> {
 
 fn symlink_on_way_finding(path: &Path, link: &Path) -> Finding {
     Finding::warning(
-        Slug::DependencyMissing,
+        Slug::SymlinkInTheWay,
         format!(
             "not writing {}: {} on the way is a symlink, and next-graft never writes through one",
             path.display(),
