@@ -569,3 +569,36 @@ fn optional_dependency_in_try_catch_is_a_warning_not_an_error() {
     assert_eq!(finding["slug"], "dependency-unresolvable");
     assert_eq!(finding["severity"], "warning");
 }
+
+/// Files outside the tracing root are shown where graft puts them: below
+/// `standalone/<app>/.next-graft/outside/`, not only as "relocated".
+#[test]
+fn explain_names_the_relocation_destination_of_outside_files() {
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4-outside-root"));
+    let web = dir.path().join("web");
+    let human = run(&["explain", "-v", "--color", "never"], &web);
+    assert!(
+        human
+            .stdout
+            .contains("-> .next/standalone/.next-graft/outside/cache-handler.js"),
+        "{}",
+        human.stdout
+    );
+    let json = run(&["explain", "--format", "json"], &web).json();
+    let closure = json["handlers"][0]["closure"].as_array().unwrap().clone();
+    let dests: Vec<String> = closure
+        .iter()
+        .filter_map(|f| f["destination"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        dests
+            .iter()
+            .any(|d| d.ends_with(".next-graft/outside/dep.js")),
+        "{dests:?}"
+    );
+    // Exactly where graft puts them.
+    assert_eq!(run(&[], &web).code, 0);
+    for d in &dests {
+        assert!(std::path::Path::new(d).is_file(), "graft did not place {d}");
+    }
+}

@@ -4,8 +4,9 @@
 
 use super::{Common, Format, Outcome};
 use crate::check::{self, CheckOutcome, HandlerStatus};
-use crate::layout::{is_within, Layout};
+use crate::layout::Layout;
 use crate::manifest::{self, Recorded};
+use crate::plan::Destinations;
 use crate::report::{self, display_path, Report};
 use crate::trace::Reason;
 use crate::InputError;
@@ -17,24 +18,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize)]
 pub struct PlacedFile {
     pub source: PathBuf,
-    /// Where it belongs in the standalone tree; `None` when it lies outside the tracing root.
+    /// Where it belongs in the standalone tree, as graft places it (files outside the tracing
+    /// root: below `.next-graft/outside/`); `None` without standalone output.
     pub destination: Option<PathBuf>,
     pub reason: Reason,
     /// Whether the destination already holds it.
     pub present: bool,
 }
 
-/// Where `source` belongs in the standalone tree: the same path relative to the tracing root.
-pub fn destination(layout: &Layout, source: &Path) -> Option<PathBuf> {
-    let standalone = layout.standalone.as_ref()?;
-    if !is_within(source, &layout.tracing_root) {
-        return None;
-    }
-    let rel = source.strip_prefix(&layout.tracing_root).ok()?;
-    Some(standalone.root.join(rel))
-}
-
-fn placed_files(layout: &Layout, status: &HandlerStatus) -> Vec<PlacedFile> {
+fn placed_files(destinations: Option<&Destinations>, status: &HandlerStatus) -> Vec<PlacedFile> {
     let Some(closure) = &status.source_closure else {
         return Vec::new();
     };
@@ -42,7 +34,7 @@ fn placed_files(layout: &Layout, status: &HandlerStatus) -> Vec<PlacedFile> {
         .files
         .iter()
         .map(|(source, info)| {
-            let destination = destination(layout, source);
+            let destination = destinations.and_then(|d| d.of(source));
             let present = destination.as_ref().is_some_and(|d| d.is_file());
             PlacedFile {
                 source: source.clone(),
@@ -59,10 +51,18 @@ pub fn explain(common: &Common) -> Result<Outcome, InputError> {
     let recorded = manifest::read(&layout)?;
     let mut outcome = check::verify(&layout, Some(&recorded))?;
     crate::findings::attach_source_lines(&mut outcome.findings);
+    // Placed as graft places them: the relocation folder depends on every closure at once.
+    let destinations = Destinations::of_closures(
+        &layout,
+        outcome
+            .handlers
+            .iter()
+            .filter_map(|h| h.source_closure.as_ref()),
+    );
     let placed: Vec<Vec<PlacedFile>> = outcome
         .handlers
         .iter()
-        .map(|h| placed_files(&layout, h))
+        .map(|h| placed_files(destinations.as_ref(), h))
         .collect();
     let stdout = match common.format {
         Format::Json => json(&layout, &recorded, &outcome, &placed),
@@ -227,7 +227,7 @@ fn human(
             for file in files {
                 let dest = match &file.destination {
                     Some(d) => rel(d),
-                    None => "(outside the tracing root: relocated by graft)".to_string(),
+                    None => "(no standalone output)".to_string(),
                 };
                 let mark = if file.present { "ok" } else { "to copy" };
                 let _ = writeln!(

@@ -5,7 +5,7 @@ mod explain;
 mod fix_config;
 mod graft;
 
-pub use explain::{destination, explain, PlacedFile};
+pub use explain::{explain, PlacedFile};
 pub use fix_config::{
     fix_config, fix_source, unified_diff, write_atomic, FixConfigOptions, FixResult,
 };

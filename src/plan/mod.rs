@@ -702,6 +702,70 @@ fn common_ancestor<'a>(paths: impl Iterator<Item = &'a Path>) -> Option<PathBuf>
     base
 }
 
+/// Where the files of some closures go in the standalone tree, exactly as `plan` places them
+/// (for `explain`): the same path below the tracing root, and for files outside it, the same
+/// path below `standalone/<relativeAppDir>/.next-graft/outside/`, relative to the common ancestor
+/// of all such files.
+pub struct Destinations {
+    standalone_root: PathBuf,
+    tracing_root: PathBuf,
+    outside_dir: PathBuf,
+    outside_base: Option<PathBuf>,
+}
+
+impl Destinations {
+    /// `None` without standalone output (nothing is placed anywhere).
+    pub fn of_closures<'a>(
+        layout: &Layout,
+        closures: impl IntoIterator<Item = &'a Closure>,
+    ) -> Option<Self> {
+        let standalone = layout.standalone.as_ref()?;
+        let closures: Vec<&Closure> = closures.into_iter().collect();
+        let outside = closures
+            .iter()
+            .flat_map(|c| c.files.keys())
+            .filter(|f| !is_within(f, &layout.tracing_root));
+        Some(Self {
+            standalone_root: standalone.root.clone(),
+            tracing_root: layout.tracing_root.clone(),
+            outside_dir: standalone.server_dir.join(OUTSIDE_DIR),
+            outside_base: common_ancestor(outside.map(PathBuf::as_path)),
+        })
+    }
+
+    /// The destination of one source file (or link).
+    pub fn of(&self, path: &Path) -> Option<PathBuf> {
+        place(
+            path,
+            &self.standalone_root,
+            &self.tracing_root,
+            self.outside_base
+                .as_deref()
+                .map(|b| (b, self.outside_dir.as_path())),
+        )
+    }
+}
+
+/// Where a source path goes: kept inside the tree, mirrored below the tracing root, or
+/// relocated from `outside.0` (the common ancestor) to `outside.1` (the relocation folder).
+fn place(
+    path: &Path,
+    standalone_root: &Path,
+    tracing_root: &Path,
+    outside: Option<(&Path, &Path)>,
+) -> Option<PathBuf> {
+    let path = normalize(path);
+    if is_within(&path, standalone_root) {
+        return Some(path);
+    }
+    if let Ok(rel) = path.strip_prefix(tracing_root) {
+        return Some(standalone_root.join(rel));
+    }
+    let (base, dir) = outside?;
+    let rel = path.strip_prefix(base).ok()?;
+    Some(dir.join(rel))
+}
+
 #[derive(Default)]
 struct Placement {
     /// The common ancestor of the files outside the tracing root.
@@ -724,16 +788,15 @@ impl Ctx<'_> {
 
     /// Where a source file (or link) goes in the tree; `None` when it cannot be placed.
     fn dest_of(&self, path: &Path, placement: &Placement) -> Option<PathBuf> {
-        let path = normalize(path);
-        if is_within(&path, &self.standalone_root) {
-            return Some(path);
-        }
-        if let Ok(rel) = path.strip_prefix(&self.layout.tracing_root) {
-            return Some(self.standalone_root.join(rel));
-        }
-        let base = placement.outside_base.as_ref()?;
-        let rel = path.strip_prefix(base).ok()?;
-        Some(self.outside_dir.join(rel))
+        place(
+            path,
+            &self.standalone_root,
+            &self.layout.tracing_root,
+            placement
+                .outside_base
+                .as_deref()
+                .map(|b| (b, self.outside_dir.as_path())),
+        )
     }
 
     /// Where the handler module itself ends up: links inside the tracing root are recreated, so
