@@ -221,38 +221,24 @@ fn is_ts(file: &Path) -> bool {
 }
 
 /// Parse a config file with SWC. Errors carry the file, line and column.
-/// How long one config may take to parse. SWC's TypeScript parser can spin for minutes on some
-/// hostile inputs (two fuzzer-made 400-byte files, `fuzz/known-hangs/`); a real config parses in
-/// milliseconds.
-const PARSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Parses a config with SWC, on a worker thread with a deadline: a parse that does not finish
-/// is an error naming the file (exit 2), never a hung `postbuild`.
+/// Parses a config with SWC, on a worker thread with a deadline ([`crate::nesting::within`]): a
+/// parse that does not finish is an error naming the file (exit 2), never a hung `postbuild`.
 pub fn parse(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {
-    let (sender, receiver) = std::sync::mpsc::channel();
+    let deadline = crate::nesting::PARSE_DEADLINE;
     let (owned_file, owned_source) = (file.to_path_buf(), source.to_string());
-    let spawned = std::thread::Builder::new()
-        .name("next-config-parse".into())
-        .stack_size(64 * 1024 * 1024)
-        .spawn(move || {
-            let _ = sender.send(parse_now(&owned_file, &owned_source));
-        });
-    if spawned.is_err() {
-        return parse_now(file, source);
-    }
-    match receiver.recv_timeout(PARSE_DEADLINE) {
-        Ok(result) => result,
-        // The worker is left behind: it ends with the process.
-        Err(_) => Err(ConfigError::Syntax {
-            file: file.to_path_buf(),
-            line: 1,
-            column: 1,
-            message: format!(
-                "the parser did not finish within {} s: not analysed",
-                PARSE_DEADLINE.as_secs()
-            ),
-        }),
-    }
+    crate::nesting::within(deadline, move || parse_now(&owned_file, &owned_source)).unwrap_or_else(
+        || {
+            Err(ConfigError::Syntax {
+                file: file.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "the parser did not finish within {} s: not analysed",
+                    deadline.as_secs()
+                ),
+            })
+        },
+    )
 }
 
 fn parse_now(file: &Path, source: &str) -> Result<(Program, u32), ConfigError> {

@@ -9,6 +9,38 @@ use swc_core::common::SourceFile;
 use swc_core::ecma::ast::{EsVersion, Program};
 use swc_core::ecma::parser::{error::Error, parse_file_as_program, Syntax};
 
+/// How long one parse may take. SWC's TypeScript parser can spin for minutes on some hostile
+/// inputs (two fuzzer-made 400-byte files, `fuzz/known-hangs/`); real code parses in
+/// milliseconds.
+pub const PARSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `work` (a whole parse, with its own source map) on a worker thread with a large stack
+/// and waits at most `deadline`. `None` when it did not finish: the worker is left behind and
+/// ends with the process, and the caller reports the file as not analysed, never a hung
+/// `postbuild`. Where no thread can be started, `work` runs here.
+pub fn within<T: Send + 'static>(
+    deadline: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let work = std::sync::Arc::new(std::sync::Mutex::new(Some(work)));
+    let for_worker = std::sync::Arc::clone(&work);
+    let spawned = std::thread::Builder::new()
+        .name("guarded-parse".into())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let taken = for_worker.lock().ok().and_then(|mut w| w.take());
+            if let Some(work) = taken {
+                let _ = sender.send(work());
+            }
+        });
+    if spawned.is_err() {
+        let taken = work.lock().ok().and_then(|mut w| w.take());
+        return taken.map(|work| work());
+    }
+    receiver.recv_timeout(deadline).ok()
+}
+
 /// The nesting limit for JavaScript/TypeScript modules (traced dependencies, inspected handlers):
 /// far above real code, minified bundles included.
 pub const MODULE_MAX_DEPTH: usize = 4_000;
@@ -83,6 +115,19 @@ mod tests {
         assert!(matches!(parse(&bad, es(), 40), Err(Refused::Syntax(_))));
         let ok = cm.new_source_file(FileName::Anon.into(), "export default 1".to_string());
         assert!(parse(&ok, es(), 40).is_ok());
+    }
+
+    #[test]
+    fn work_past_the_deadline_gives_none_and_does_not_wait() {
+        use std::time::{Duration, Instant};
+        let started = Instant::now();
+        let late = super::within(Duration::from_millis(100), || {
+            std::thread::sleep(Duration::from_secs(5));
+            1
+        });
+        assert_eq!(late, None);
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(super::within(Duration::from_secs(5), || 2), Some(2));
     }
 
     #[test]

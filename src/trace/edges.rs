@@ -169,8 +169,40 @@ const MAX_NESTING: usize = 2_000;
 /// specifier-building expressions are short, and cloning big function bodies would be waste.
 const MAX_INIT_LEN: u32 = 1_024;
 
-/// Parse `source` (the content of `ctx.path`) and collect its edges.
+/// Parse `source` (the content of `ctx.path`) and collect its edges. TypeScript is parsed under
+/// the same deadline as next.config ([`crate::nesting::within`]): SWC's TypeScript parser can
+/// spin on hostile input, and a traced handler must not hang a `postbuild` either.
 pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
+    if !matches!(ext(ctx.path).as_str(), "ts" | "mts" | "cts" | "tsx") {
+        return collect_now(ctx, source);
+    }
+    let deadline = crate::nesting::PARSE_DEADLINE;
+    let (path, cwd, text) = (
+        ctx.path.to_path_buf(),
+        ctx.cwd.map(Path::to_path_buf),
+        source.to_string(),
+    );
+    crate::nesting::within(deadline, move || {
+        let ctx = FileCtx {
+            path: &path,
+            cwd: cwd.as_deref(),
+        };
+        collect_now(&ctx, &text)
+    })
+    .unwrap_or_else(|| Parsed {
+        parse_error: Some((
+            1,
+            1,
+            format!(
+                "the parser did not finish within {} s: not analysed",
+                deadline.as_secs()
+            ),
+        )),
+        ..Parsed::default()
+    })
+}
+
+fn collect_now(ctx: &FileCtx, source: &str) -> Parsed {
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(
         FileName::Real(ctx.path.to_path_buf()).into(),

@@ -1646,3 +1646,31 @@ fn location_free_classification() {
         "const p = require('path'); require(p.basename(__filename))"
     ));
 }
+
+/// SWC's TypeScript parser spins on the fuzzer-made inputs of `fuzz/known-hangs/`: a traced
+/// `.ts` file is parsed under the same deadline as next.config, and reported as not analysed.
+#[test]
+fn a_typescript_parser_hang_is_a_parse_error_not_a_hang() {
+    let hangs = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/known-hangs");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&hangs)
+        .expect("fuzz/known-hangs")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    inputs.sort();
+    let source = String::from_utf8_lossy(&std::fs::read(&inputs[0]).unwrap()).into_owned();
+    let t = Tree::new(&[("h.ts", &source)]);
+    let started = std::time::Instant::now();
+    let c = t.trace(&["h.ts"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let problem = c
+        .problems
+        .iter()
+        .find(|p| p.kind == EdgeProblemKind::ParseError)
+        .unwrap_or_else(|| panic!("no parse error: {:?}", c.problems));
+    assert!(
+        problem.detail.contains("did not finish within"),
+        "{}",
+        problem.detail
+    );
+}
