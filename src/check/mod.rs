@@ -237,10 +237,11 @@ impl<'a> Checker<'a> {
     fn is_active(&mut self, handler: &RecordedHandler) -> bool {
         let key = handler.key.as_str();
         let Some(facts) = self.facts else { return true };
+        if crate::versions::reads_key(key, Some(facts)) {
+            return true;
+        }
+        // Not read: say why where the user can act on it.
         if key == "experimental.incrementalCacheHandlerPath" {
-            if facts.has(Fact::LegacyIsrKey) {
-                return true;
-            }
             self.findings.push(
                 Finding::error(
                     Slug::LegacyKeyIgnored,
@@ -250,36 +251,22 @@ impl<'a> Checker<'a> {
                 .with_help("rename the key to `cacheHandler` in next.config (`next-graft fix-config`); `next-graft` fixes the standalone config")
                 .with_note(format!("recorded value: {}", handler.value)),
             );
-            return false;
-        }
-        if key == "cacheHandler" {
-            return facts.has(Fact::CacheHandlerKey);
-        }
-        if let Some(kind) = key.strip_prefix("experimental.cacheHandlers.") {
-            if facts.has(Fact::ExperimentalCacheHandlers) {
-                return true;
+        } else if let Some(kind) = key.strip_prefix("experimental.cacheHandlers.") {
+            // 16.x copies it to the top level and keeps the (absolute) original: unused, fine.
+            if !facts.has(Fact::TopLevelCacheHandlers) {
+                self.findings.push(
+                    Finding::error(
+                        Slug::WrongKeyForVersion,
+                        format!(
+                            "`experimental.cacheHandlers.{kind}` is not read by Next.js {}",
+                            facts.version
+                        ),
+                    )
+                    .for_handler(key)
+                    .with_help("`'use cache'` handlers need Next.js 15 or later"),
+                );
             }
-            if facts.has(Fact::TopLevelCacheHandlers) {
-                // 16.x copies it to the top level and keeps the (absolute) original: unused.
-                return false;
-            }
-            self.findings.push(
-                Finding::error(
-                    Slug::WrongKeyForVersion,
-                    format!(
-                        "`experimental.cacheHandlers.{kind}` is not read by Next.js {}",
-                        facts.version
-                    ),
-                )
-                .for_handler(key)
-                .with_help("`'use cache'` handlers need Next.js 15 or later"),
-            );
-            return false;
-        }
-        if let Some(kind) = key.strip_prefix("cacheHandlers.") {
-            if facts.has(Fact::TopLevelCacheHandlers) {
-                return true;
-            }
+        } else if let Some(kind) = key.strip_prefix("cacheHandlers.") {
             let help = if facts.has(Fact::ExperimentalCacheHandlers) {
                 "move it under `experimental.cacheHandlers` (`next-graft fix-config`)"
             } else {
@@ -293,9 +280,8 @@ impl<'a> Checker<'a> {
                 .for_handler(key)
                 .with_help(help),
             );
-            return false;
         }
-        true
+        false
     }
 
     fn check_handler(&mut self, copy: &ConfigCopy, handler: &RecordedHandler) -> HandlerStatus {

@@ -241,21 +241,6 @@ pub fn key_for_kind(
     }
 }
 
-fn is_active(key: &str, facts: Option<VersionFacts>) -> bool {
-    let Some(f) = facts else { return true };
-    if key == LEGACY_KEY {
-        f.has(Fact::LegacyIsrKey)
-    } else if key == "cacheHandler" {
-        f.has(Fact::CacheHandlerKey)
-    } else if key.starts_with("experimental.cacheHandlers.") {
-        f.has(Fact::ExperimentalCacheHandlers)
-    } else if key.starts_with("cacheHandlers.") {
-        f.has(Fact::TopLevelCacheHandlers)
-    } else {
-        false
-    }
-}
-
 /// Builds the plan. `Err` only for bad input (an override this version cannot take).
 /// `traced` holds source closures already traced with the same options (by `check` before the
 /// plan, in graft): a source found there is not traced again.
@@ -310,7 +295,7 @@ pub fn plan(
         } else {
             (h.key.clone(), None)
         };
-        let active = is_active(&key, version_facts);
+        let active = crate::versions::reads_key(&key, version_facts);
         let source = if active {
             ctx.source_of(h, project)
         } else {

@@ -9,9 +9,9 @@
 pub mod probe;
 mod server;
 
-use crate::check::{self, HandlerStatus};
 use crate::findings::{Finding, Location, Slug};
 use crate::layout::{normalize, Layout};
+use crate::manifest::RecordedHandler;
 use crate::manifest::{self, CopyKind, Recorded};
 use crate::InputError;
 use serde::Serialize;
@@ -140,8 +140,16 @@ pub fn run(
     } else {
         Mode::Start
     });
-    let statuses = check::check(layout, recorded).handlers;
-    let active: Vec<&HandlerStatus> = statuses.iter().filter(|h| h.active).collect();
+    // The handlers production uses: what the authoritative copy records, for the keys this Next
+    // version reads (the version table answers; no closure needs tracing for that).
+    let facts = layout.next_version().map(crate::versions::facts);
+    let active: Vec<&RecordedHandler> = recorded
+        .authoritative()
+        .map(|c| c.handlers.iter().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|h| crate::versions::reads_key(&h.key, facts))
+        .collect();
     let prepared = match mode {
         Mode::Standalone => prepare_standalone(layout, &active)?,
         Mode::Start => prepare_start(layout, recorded, &active)?,
@@ -259,7 +267,10 @@ fn write_guard_and_log(temp: &Path, probe_dir: &Path) -> Result<(PathBuf, PathBu
 }
 
 /// Standalone: copy the deployable output, point the copy's config at generated probes.
-fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prepared, InputError> {
+fn prepare_standalone(
+    layout: &Layout,
+    active: &[&RecordedHandler],
+) -> Result<Prepared, InputError> {
     let Some(standalone) = &layout.standalone else {
         return Err(InputError::new(format!(
             "{}: no standalone output; use `--mode start` for a build served with `next start`",
@@ -312,7 +323,7 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
             normalize(&runtime_dist.join(value))
         };
         let probe_path = probe_dir.join(format!("probe-{index}.{extension}"));
-        let is_class = status.kind == "isr";
+        let is_class = status.kind() == "isr";
         write(
             &probe_path,
             &probe::probe(&status.key, &real, is_class, format),
@@ -321,7 +332,7 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
         for copy in &mut copies {
             set_handler(&mut copy.config, &status.key, &probe_value);
         }
-        activity.push(new_activity(&status.key, &status.kind));
+        activity.push(new_activity(&status.key, status.kind()));
     }
     for copy in &copies {
         let original = fs::read_to_string(&copy.file).map_err(|e| io_error(&copy.file, e))?;
@@ -351,7 +362,7 @@ fn prepare_standalone(layout: &Layout, active: &[&HandlerStatus]) -> Result<Prep
 fn prepare_start(
     layout: &Layout,
     recorded: &Recorded,
-    active: &[&HandlerStatus],
+    active: &[&RecordedHandler],
 ) -> Result<Prepared, InputError> {
     let Some(next) = &layout.next else {
         return Err(InputError::new(format!(
@@ -406,7 +417,7 @@ fn prepare_start(
     let mut activity = Vec::new();
     let mut probed: Vec<PathBuf> = Vec::new();
     for handler in &copy.handlers {
-        // `check` already decided which keys this Next version reads.
+        // Only the keys this Next version reads (see `run`).
         let active = active.iter().any(|h| h.key == handler.key);
         if !active {
             continue;
