@@ -295,7 +295,11 @@ fn two_runs_at_once_one_waits_and_the_tree_is_never_mixed() {
 fn check_waits_for_a_graft_in_progress() {
     let sc = &SCENARIOS[0];
     let (s, args) = prepare(sc);
-    assert_eq!(run(&s.app(), &["check"]).code, Some(1), "the damage is visible");
+    assert_eq!(
+        run(&s.app(), &["check"]).code,
+        Some(1),
+        "the damage is visible"
+    );
     let graft = command(&s.app(), &strs(&args))
         .env("NEXT_GRAFT_FAILPOINT", "staged=pause:3000")
         .stdout(std::process::Stdio::piped())
