@@ -89,6 +89,22 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+    /// Set the project up for the package manager in use: run next-graft after every build,
+    /// add it to devDependencies, check next.config (docs/init.md).
+    Init {
+        /// Print the manager's install command for next-graft instead of running it.
+        #[arg(long)]
+        no_install: bool,
+        /// Print a diff of every file init would change; write nothing, run nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Add `output: 'standalone'` to next.config when it is missing.
+        #[arg(long)]
+        standalone: bool,
+        /// Write a Dockerfile and .dockerignore for the package manager.
+        #[arg(long)]
+        docker: bool,
+    },
     /// Normalize next.config so production loads the handlers (relative paths, file:// URLs,
     /// renamed/moved keys, the 15.0–15.1 preload workaround). Prints a diff; exit 1 when
     /// changes are proposed but not written.
@@ -185,6 +201,21 @@ fn main() -> ExitCode {
                 write,
                 next_version,
                 file,
+            },
+        ),
+        Command::Init {
+            no_install,
+            dry_run,
+            standalone,
+            docker,
+        } => commands::init(
+            &common,
+            &commands::InitOptions {
+                no_install,
+                dry_run,
+                standalone,
+                docker,
+                user_agent: std::env::var("npm_config_user_agent").ok(),
             },
         ),
         Command::Explain => commands::explain(&common),

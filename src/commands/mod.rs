@@ -4,12 +4,14 @@
 mod explain;
 mod fix_config;
 mod graft;
+pub mod init;
 
 pub use explain::{explain, PlacedFile};
 pub use fix_config::{
     fix_config, fix_source, unified_diff, write_atomic, FixConfigOptions, FixResult,
 };
 pub use graft::{graft, GraftOptions};
+pub use init::{init, InitOptions};
 
 use crate::check::{self, CheckOutcome};
 use crate::layout::{self, Layout};
@@ -70,6 +72,9 @@ pub fn check(common: &Common) -> Result<Outcome, InputError> {
         None
     };
     let mut outcome = check::verify(&layout, recorded.as_ref())?;
+    outcome
+        .findings
+        .extend(init::postbuild_findings(&layout.project_dir));
     crate::findings::attach_source_lines(&mut outcome.findings);
     let stdout = render("check", common, &layout, &outcome);
     Ok(Outcome {

@@ -43,6 +43,7 @@ pub enum Slug {
     LinkReplacedInTree,
     NotARegularFile,
     SymlinkInTheWay,
+    PostbuildNotRun,
 }
 
 impl Slug {
@@ -75,6 +76,7 @@ impl Slug {
             Slug::LinkReplacedInTree => "link-replaced-in-tree",
             Slug::NotARegularFile => "not-a-regular-file",
             Slug::SymlinkInTheWay => "symlink-in-the-way",
+            Slug::PostbuildNotRun => "postbuild-not-run",
         }
     }
 }
