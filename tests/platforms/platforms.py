@@ -148,6 +148,9 @@ def macho_info(data):
         elif cmd == 0x32:  # LC_BUILD_VERSION: platform, minos (xxxx.yy.zz)
             (_platform, v) = struct.unpack_from("<II", data, off + 8)
             minos = f"{v >> 16}.{(v >> 8) & 0xFF}"
+        elif cmd == 0x24:  # LC_VERSION_MIN_MACOSX (what linkers write for targets before 10.14)
+            (v,) = struct.unpack_from("<I", data, off + 8)
+            minos = f"{v >> 16}.{(v >> 8) & 0xFF}"
         off += cmdsize
     return {
         "format": "Mach-O",
@@ -249,7 +252,7 @@ def cmd_inspect(path, kind):
                if d not in MACOS_SYSTEM_DYLIBS and not d.startswith("/System/Library/Frameworks/")]
         floor = MACOS_FLOOR[want]
         if info["minos"] is None or tuple(map(int, info["minos"].split("."))) > floor:
-            fail(f"Mach-O {want}: minimum macOS {info['minos']} (LC_BUILD_VERSION), newer than "
+            fail(f"Mach-O {want}: minimum macOS {info['minos']} (LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX), newer than "
                  f"{'.'.join(map(str, floor))}: it will not start on older macOS "
                  f"(set MACOSX_DEPLOYMENT_TARGET when building)")
         if bad or info["rpaths"] or "/usr/lib/libSystem.B.dylib" not in info["dylibs"]:
