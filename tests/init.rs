@@ -454,6 +454,14 @@ fn second_run_changes_nothing() {
         second.stdout
     );
     assert!(!second.stdout.contains("wrote"), "{}", second.stdout);
+    // --no-install: it says that next-graft itself is still to be installed.
+    assert!(
+        second
+            .stdout
+            .contains("init: next-graft itself is not installed yet: run `pnpm add -D next-graft`"),
+        "{}",
+        second.stdout
+    );
     assert_eq!(tree_hash(dir.path()), before);
 }
 
@@ -804,6 +812,12 @@ fn check_warns_when_yarn_berry_never_runs_postbuild() {
     // Something else runs it (init's wiring): no warning.
     let out = init(root, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("scripts: \"postbuild\" never runs with Yarn 2+: it is left as it is"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(
         pkg_json(root)["scripts"]["build"],
         "next build && next-graft"

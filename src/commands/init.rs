@@ -927,6 +927,17 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
         .and_then(Value::as_object)
         .unwrap_or(&empty);
     let mut new_pkg = pkg_text.clone();
+    if !manager.runs_postbuild()
+        && scripts
+            .get("postbuild")
+            .and_then(Value::as_str)
+            .is_some_and(mentions_next_graft)
+    {
+        lines.push(format!(
+            "scripts: \"postbuild\" never runs with {}: it is left as it is (remove it if no other package manager builds this app)",
+            manager.name()
+        ));
+    }
     match plan_wiring(manager, scripts) {
         Wiring::Done(how) => lines.push(format!("scripts: {how}")),
         Wiring::Set { name, value, why } => {
@@ -970,6 +981,7 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
     }
 
     // 3. The dev dependency.
+    let mut not_installed: Option<String> = None;
     let install = if dep("devDependencies", "next-graft") || dep("dependencies", "next-graft") {
         lines.push("devDependencies: next-graft is already a dependency".into());
         None
@@ -982,6 +994,7 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
             lines.push(format!(
                 "devDependencies: next-graft is missing: run `{command}` (--no-install)"
             ));
+            not_installed = Some(command);
             None
         } else {
             Some(command)
@@ -989,9 +1002,9 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
     };
 
     // 4. next.config.
-    let version = crate::layout::discover(&project, common.dist_dir.as_deref())
-        .ok()
-        .and_then(|l| l.next_version());
+    let layout = crate::layout::discover(&project, common.dist_dir.as_deref()).ok();
+    let version = layout.as_ref().and_then(|l| l.next_version());
+    let has_build = layout.as_ref().is_some_and(|l| l.has_build());
     match config::discovery::discover(&project, version) {
         Discovery::Found { file } => {
             let source = fs::read_to_string(&file)
@@ -1136,7 +1149,7 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
 
     // 7. An existing build: check it.
     let mut check_failed = false;
-    if !options.dry_run && project.join(".next/required-server-files.json").is_file() {
+    if !options.dry_run && has_build {
         let mut c = common.clone();
         c.project = project.clone();
         let outcome = super::check(&c)?;
@@ -1164,6 +1177,11 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
         )
     };
     text.push_str(&verdict);
+    if let Some(command) = not_installed {
+        text.push_str(&format!(
+            "init: next-graft itself is not installed yet: run `{command}`\n"
+        ));
+    }
     let exit_code = if remaining > 0 || check_failed || install_failed {
         1
     } else {
