@@ -1122,3 +1122,24 @@ pub fn tree_digest(dir: &Path) -> u64 {
     hash_tree(dir, &mut h);
     h.finish()
 }
+
+/// What `next-graft` printed in an npm build log (all that follows npm's `> next-graft` echo of
+/// the postbuild script), asserting that it printed its verdict (`graft: ok: … (Next.js …)`) and
+/// no error.
+#[track_caller]
+pub fn postbuild_output(log: &str) -> &str {
+    let (_, after) = log
+        .split_once("\n> next-graft\n")
+        .unwrap_or_else(|| panic!("npm did not run the postbuild script:\n{log}"));
+    assert!(
+        after.lines().any(|l| l.contains("(Next.js 16.4.6)")
+            || l.starts_with("graft:")
+            || l.starts_with("check:")),
+        "no next-graft verdict after `> next-graft`:\n{log}"
+    );
+    assert!(
+        !after.contains("next-graft: error"),
+        "next-graft reported an error:\n{log}"
+    );
+    after
+}
