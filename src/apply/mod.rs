@@ -152,7 +152,7 @@ fn lock_as(
 ) -> Result<Option<DistLock>, InputError> {
     use crate::platform::LockAttempt;
     let cannot = |e: std::io::Error| err(dist_dir, format!("cannot lock: {e}"));
-    match DistLock::try_acquire_as(dist_dir, kind).map_err(cannot)? {
+    match DistLock::try_acquire(dist_dir, kind).map_err(cannot)? {
         None => Ok(None),
         Some(LockAttempt::Acquired(lock)) => Ok(Some(lock)),
         Some(LockAttempt::Busy) => {
@@ -160,7 +160,7 @@ fn lock_as(
                 "next-graft: waiting for another next-graft run on {} to finish",
                 dist_dir.display()
             );
-            DistLock::acquire_as(dist_dir, kind).map_err(cannot)
+            DistLock::acquire(dist_dir, kind).map_err(cannot)
         }
     }
 }

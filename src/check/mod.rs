@@ -94,11 +94,6 @@ pub fn verify_reusing(
     Ok(outcome)
 }
 
-/// Checks every recorded handler for every deployment mode the build supports.
-pub fn check(layout: &Layout, recorded: &Recorded) -> CheckOutcome {
-    check_reusing(layout, recorded, &[])
-}
-
 fn check_reusing(
     layout: &Layout,
     recorded: &Recorded,

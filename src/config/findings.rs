@@ -275,7 +275,9 @@ fn env_vars(c: &ConfigCandidate) -> Vec<String> {
 }
 
 fn recorded_path(a: &ConfigAnalysis, value: &str) -> PathBuf {
-    if let Some(p) = super::file_url_path(value).filter(|_| value.starts_with("file://")) {
+    if let Some(p) =
+        crate::platform::path_from_file_url(value).filter(|_| value.starts_with("file://"))
+    {
         return p;
     }
     let p = Path::new(value);

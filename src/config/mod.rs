@@ -448,7 +448,9 @@ fn place(file: &Path, source: &str, kind: ModuleKind, a: Analysis, cwd: &Path) -
                             Ok(p) => (Some(p), None),
                             Err(e) => (None, Some(e)),
                         },
-                        CandidateValue::FileUrl { url } => (file_url_path(url), None),
+                        CandidateValue::FileUrl { url } => {
+                            (crate::platform::path_from_file_url(url), None)
+                        }
                         _ => (None, None),
                     };
                     let location = match &c.value {
@@ -489,10 +491,6 @@ fn place(file: &Path, source: &str, kind: ModuleKind, a: Analysis, cwd: &Path) -
         dist_dir: cwd.join(".next"),
         source: source.to_string(),
     }
-}
-
-fn file_url_path(url: &str) -> Option<PathBuf> {
-    crate::platform::path_from_file_url(url)
 }
 
 /// Everything the config stage hands to `check`/`explain` for one project.

@@ -39,15 +39,6 @@ pub enum Deployment {
     Start,
 }
 
-impl Deployment {
-    pub fn name(self) -> &'static str {
-        match self {
-            Deployment::Standalone => "standalone",
-            Deployment::Start => "start",
-        }
-    }
-}
-
 /// The standalone output of a build (`output: 'standalone'`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Standalone {

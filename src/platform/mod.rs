@@ -58,13 +58,8 @@ pub enum LockKind {
 }
 
 impl DistLock {
-    /// Takes the exclusive lock without waiting. `Ok(None)` when `dist_dir` does not exist.
-    pub fn try_acquire(dist_dir: &Path) -> io::Result<Option<LockAttempt>> {
-        Self::try_acquire_as(dist_dir, LockKind::Exclusive)
-    }
-
     /// Takes the lock without waiting. `Ok(None)` when there is nothing to lock.
-    pub fn try_acquire_as(dist_dir: &Path, kind: LockKind) -> io::Result<Option<LockAttempt>> {
+    pub fn try_acquire(dist_dir: &Path, kind: LockKind) -> io::Result<Option<LockAttempt>> {
         let Some(file) = imp::lock_handle(dist_dir, kind == LockKind::Exclusive)? else {
             return Ok(None);
         };
@@ -79,13 +74,8 @@ impl DistLock {
         }
     }
 
-    /// Waits for the exclusive lock. `Ok(None)` when `dist_dir` does not exist.
-    pub fn acquire(dist_dir: &Path) -> io::Result<Option<Self>> {
-        Self::acquire_as(dist_dir, LockKind::Exclusive)
-    }
-
     /// Waits for the lock. `Ok(None)` when there is nothing to lock.
-    pub fn acquire_as(dist_dir: &Path, kind: LockKind) -> io::Result<Option<Self>> {
+    pub fn acquire(dist_dir: &Path, kind: LockKind) -> io::Result<Option<Self>> {
         let Some(file) = imp::lock_handle(dist_dir, kind == LockKind::Exclusive)? else {
             return Ok(None);
         };
@@ -167,7 +157,7 @@ pub fn path_from_file_url(url: &str) -> Option<PathBuf> {
 /// A path as the tracer's evaluator writes paths: POSIX text in which an absolute path starts
 /// with `/`, so that `path.join`, `new URL` and globs are one piece of string logic on every OS.
 /// On Windows `C:\\app\\x.js` is `/C:/app/x.js` (the pathname of its `file:` URL).
-pub fn path_to_slash(path: &Path) -> String {
+pub fn path_to_slash(path: &Path) -> std::borrow::Cow<'_, str> {
     imp::path_to_slash(path)
 }
 

@@ -102,6 +102,7 @@ pub fn path_from_url_path(path: String) -> PathBuf {
     PathBuf::from(path)
 }
 
-pub fn path_to_slash(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+/// Borrowed for a UTF-8 path: the glob matcher calls this once per file it walks.
+pub fn path_to_slash(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.to_string_lossy()
 }

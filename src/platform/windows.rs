@@ -209,13 +209,13 @@ pub fn path_from_url_path(path: String) -> PathBuf {
 }
 
 /// `C:\\app\\x.js` → `/C:/app/x.js`; a relative path keeps its place (`a\\b` → `a/b`).
-pub fn path_to_slash(path: &Path) -> String {
+pub fn path_to_slash(path: &Path) -> std::borrow::Cow<'_, str> {
     let text = simplify(path.to_path_buf())
         .to_string_lossy()
         .replace('\\', "/");
-    if path.has_root() && !text.starts_with('/') {
+    std::borrow::Cow::Owned(if path.has_root() && !text.starts_with('/') {
         format!("/{text}")
     } else {
         text
-    }
+    })
 }

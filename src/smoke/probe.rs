@@ -94,15 +94,14 @@ pub enum ProbeFormat {
     Cjs,
 }
 
-/// `pathToFileURL` for the probe's `import()` ([`crate::platform::file_url`]).
-pub fn file_url(path: &Path) -> String {
-    crate::platform::file_url(path)
-}
-
 /// The probe for one handler: loads `target` (the real module) and stands in for it.
 pub fn probe(key: &str, target: &Path, is_class: bool, format: ProbeFormat) -> String {
     let (header, target_literal, load) = match format {
-        ProbeFormat::Esm => (ESM_HEADER, js_string(&file_url(target)), ESM_LOAD),
+        ProbeFormat::Esm => (
+            ESM_HEADER,
+            js_string(&crate::platform::file_url(target)),
+            ESM_LOAD,
+        ),
         ProbeFormat::Cjs => (
             CJS_HEADER,
             js_string(&target.display().to_string()),
@@ -220,7 +219,10 @@ mod tests {
 
     #[test]
     fn file_urls_are_encoded() {
-        assert_eq!(file_url(Path::new("/a b/ü.js")), "file:///a%20b/%C3%BC.js");
+        assert_eq!(
+            crate::platform::file_url(Path::new("/a b/ü.js")),
+            "file:///a%20b/%C3%BC.js"
+        );
     }
 
     /// The CommonJS probe under `require()`, as Next 13.4–14.0 (and CJS handlers under

@@ -74,7 +74,7 @@ impl Server {
         };
         let mut node_args = vec![
             "--import".to_string(),
-            crate::smoke::probe::file_url(launch.guard),
+            crate::platform::file_url(launch.guard),
             launch.script.to_string(),
         ];
         node_args.extend(

@@ -58,10 +58,11 @@ impl Glob {
     /// other only a part of one name. For module requests, CJS probing is mirrored: when the
     /// pattern does not end with a wildcard, `.js/.json/.node/...` (or `/index.js`…) may follow.
     pub(crate) fn matches(&self, path: &Path, modules: bool) -> bool {
-        let Some(s) = path.to_str().map(|_| super::eval::slash(path)) else {
+        if path.to_str().is_none() {
             return false;
-        };
-        let s = s.as_str();
+        }
+        let text = crate::platform::path_to_slash(path);
+        let s = &*text;
         if match_segs(&self.segs, s, true) {
             return true;
         }
@@ -665,7 +666,7 @@ impl<'a> Collector<'a> {
                     if let Some(p) = p {
                         self.push(kind, Target::Path(normalize(&p)), base, span, s);
                     }
-                } else if let Some(p) = super::eval::file_url_to_path(&s) {
+                } else if let Some(p) = crate::platform::path_from_file_url(&s) {
                     self.push(kind, Target::Path(normalize(&p)), base, span, s);
                 } else {
                     // An absolute path computed by the evaluator (`path.join(__dirname, …)`) is
@@ -1181,7 +1182,7 @@ impl Visit for Collector<'_> {
                         // file (Node's rule for workers): not something we can name.
                         V::Str(s) if !s.starts_with('/') && !s.starts_with("file:") => {}
                         V::Str(s) => {
-                            let p = super::eval::file_url_to_path(&s)
+                            let p = crate::platform::path_from_file_url(&s)
                                 .unwrap_or_else(|| super::eval::unslash(&s));
                             self.push(EdgeKind::Import, Target::Path(normalize(&p)), &dir, span, s);
                         }

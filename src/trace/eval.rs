@@ -136,11 +136,6 @@ pub(crate) fn prop_name(p: &PropName) -> Option<String> {
     }
 }
 
-/// `file:///a/b` → `/a/b` (Node's `fileURLToPath`, shared with the config crate).
-pub(crate) fn file_url_to_path(url: &str) -> Option<PathBuf> {
-    crate::platform::path_from_file_url(url)
-}
-
 /// The path a `file:` URL names, as the evaluator's slash text (`/C:/app/x.js` on Windows).
 pub(crate) fn file_url_to_slash(url: &str) -> Option<String> {
     next_graft_config::file_url_to_path(url)
@@ -277,7 +272,7 @@ pub(crate) fn normalize_pattern(v: V) -> V {
 
 /// A real path as evaluator text ([`crate::platform::path_to_slash`]).
 pub(crate) fn slash(path: &Path) -> String {
-    crate::platform::path_to_slash(path)
+    crate::platform::path_to_slash(path).into_owned()
 }
 
 /// Evaluator text as a real path ([`crate::platform::slash_to_path`]).
