@@ -10,44 +10,46 @@ mod lock {
     #[test]
     fn a_second_lock_on_the_same_dist_dir_is_busy_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let first = match DistLock::try_acquire(dir.path()).unwrap() {
+        let first = match DistLock::try_acquire(dir.path(), LockKind::Exclusive).unwrap() {
             Some(LockAttempt::Acquired(lock)) => lock,
             other => panic!("expected the lock, got {other:?}"),
         };
         assert!(matches!(
-            DistLock::try_acquire(dir.path()).unwrap(),
+            DistLock::try_acquire(dir.path(), LockKind::Exclusive).unwrap(),
             Some(LockAttempt::Busy)
         ));
         drop(first);
         assert!(matches!(
-            DistLock::try_acquire(dir.path()).unwrap(),
+            DistLock::try_acquire(dir.path(), LockKind::Exclusive).unwrap(),
             Some(LockAttempt::Acquired(_))
         ));
-        assert!(DistLock::acquire(dir.path()).unwrap().is_some());
+        assert!(DistLock::acquire(dir.path(), LockKind::Exclusive)
+            .unwrap()
+            .is_some());
     }
 
     #[test]
     fn readers_share_the_lock_and_wait_for_a_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = match DistLock::try_acquire(dir.path()).unwrap() {
+        let writer = match DistLock::try_acquire(dir.path(), LockKind::Exclusive).unwrap() {
             Some(LockAttempt::Acquired(lock)) => lock,
             other => panic!("expected the lock, got {other:?}"),
         };
         assert!(matches!(
-            DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap(),
+            DistLock::try_acquire(dir.path(), LockKind::Shared).unwrap(),
             Some(LockAttempt::Busy)
         ));
         drop(writer);
-        let reader = match DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap() {
+        let reader = match DistLock::try_acquire(dir.path(), LockKind::Shared).unwrap() {
             Some(LockAttempt::Acquired(lock)) => lock,
             other => panic!("expected a shared lock, got {other:?}"),
         };
         assert!(matches!(
-            DistLock::try_acquire_as(dir.path(), LockKind::Shared).unwrap(),
+            DistLock::try_acquire(dir.path(), LockKind::Shared).unwrap(),
             Some(LockAttempt::Acquired(_))
         ));
         assert!(matches!(
-            DistLock::try_acquire(dir.path()).unwrap(),
+            DistLock::try_acquire(dir.path(), LockKind::Exclusive).unwrap(),
             Some(LockAttempt::Busy)
         ));
         drop(reader);
@@ -57,8 +59,12 @@ mod lock {
     fn a_missing_dist_dir_has_nothing_to_lock() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join(".next");
-        assert!(DistLock::try_acquire(&missing).unwrap().is_none());
-        assert!(DistLock::acquire(&missing).unwrap().is_none());
+        assert!(DistLock::try_acquire(&missing, LockKind::Exclusive)
+            .unwrap()
+            .is_none());
+        assert!(DistLock::acquire(&missing, LockKind::Exclusive)
+            .unwrap()
+            .is_none());
     }
 }
 
@@ -118,9 +124,16 @@ mod files {
 
     #[test]
     fn created_files_are_readable_by_the_server_user() {
-        if let Some(p) = new_file_permissions() {
-            assert!(!p.readonly());
+        // A staging file starts as rw------- on unix: what graft writes must be rw-r--r--, or
+        // a server running as another user (the Dockerfile's `nextjs`) cannot read it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = new_file_permissions().expect("unix sets a mode");
+            assert_eq!(p.mode() & 0o777, 0o644);
         }
+        #[cfg(windows)]
+        assert!(new_file_permissions().is_none());
     }
 }
 
