@@ -540,18 +540,6 @@ fn pack(out: &Path, musl: &Path) -> (PathBuf, PathBuf, PathBuf) {
     (lines[0].clone(), lines[1].clone(), lines[2].clone())
 }
 
-fn npm(dir: &Path) -> Command {
-    let mut cmd = Command::new("npm");
-    cmd.current_dir(dir);
-    clean_env(&mut cmd);
-    cmd.env_remove("NEXT_GRAFT_BINARY")
-        .env("npm_config_cache", npm_cache_dir())
-        .env("npm_config_audit", "false")
-        .env("npm_config_fund", "false")
-        .env("npm_config_update_notifier", "false");
-    cmd
-}
-
 fn file_name(p: &Path) -> String {
     p.file_name()
         .expect("file name")
@@ -743,7 +731,7 @@ fn docker_recipe_replayed_by_hand_alpine_picks_the_musl_binary_and_the_image_use
     });
     fs::write(&pkg_path, serde_json::to_string_pretty(&pkg).unwrap()).expect("write package.json");
     let started = Instant::now();
-    let mut install = npm(&context);
+    let mut install = npm_command(&context);
     install
         .args(["install", "--save-dev", "--package-lock-only", "--offline"])
         .arg(format!("../packs/{}", file_name(&launcher_tgz)));
@@ -913,7 +901,7 @@ fn docker_recipe_replayed_by_hand_alpine_picks_the_musl_binary_and_the_image_use
                     }
                     let _heavy = heavy_lock();
                     let started = Instant::now();
-                    let mut c = npm(&fs_.cwd());
+                    let mut c = npm_command(&fs_.cwd());
                     c.args(["ci", "--libc=musl", "--prefer-offline"]);
                     c.envs(fs_.env.iter().map(|(k, v)| (k, v)));
                     run_to_log(
@@ -964,7 +952,7 @@ fn docker_recipe_replayed_by_hand_alpine_picks_the_musl_binary_and_the_image_use
                     let log = replay.join(format!("{}-npm-run-build.log", stage.name));
                     let _heavy = heavy_lock();
                     let started = Instant::now();
-                    let mut c = npm(&fs_.cwd());
+                    let mut c = npm_command(&fs_.cwd());
                     c.args(["run", "build"]);
                     c.envs(fs_.env.iter().map(|(k, v)| (k, v)));
                     c.env("NODE_OPTIONS", format!("--require {}", preload.display()))

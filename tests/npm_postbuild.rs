@@ -28,19 +28,6 @@ use std::time::Instant;
 
 use support::*;
 
-fn npm(dir: &Path) -> Command {
-    let mut cmd = Command::new("npm");
-    cmd.current_dir(dir);
-    clean_env(&mut cmd);
-    // Only the real lookup: the platform package that npm installed.
-    cmd.env_remove("NEXT_GRAFT_BINARY")
-        .env("npm_config_cache", npm_cache_dir())
-        .env("npm_config_audit", "false")
-        .env("npm_config_fund", "false")
-        .env("npm_config_update_notifier", "false");
-    cmd
-}
-
 /// `scripts/npm-pack --out <dir>`: the launcher tarball and the platform tarball.
 fn pack(out: &Path) -> (PathBuf, PathBuf) {
     let mut cmd = Command::new(repo_root().join("scripts/npm-pack"));
@@ -99,7 +86,7 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
 
     // What a user types: install the two tarballs as dev dependencies.
     let started = Instant::now();
-    let mut install = npm(&app);
+    let mut install = npm_command(&app);
     install
         .args(["install", "--save-dev", "--offline"])
         .arg(&launcher_tgz)
@@ -137,7 +124,7 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
     {
         let _heavy = heavy_lock();
         let started = Instant::now();
-        let mut ci = npm(&app);
+        let mut ci = npm_command(&app);
         // Not `--offline`: a lockfile may list packages that no install here ever fetched
         // (optional ones of other platforms, e.g. tslib under sharp's wasm build), and npm ci
         // reads their registry metadata when the lockfile omits `resolved`.
@@ -149,7 +136,7 @@ fn npm_postbuild_runs_next_graft_and_the_moved_standalone_server_uses_the_handle
             "npm ci did not install {}",
             installed.display()
         );
-        let mut build = npm(&app);
+        let mut build = npm_command(&app);
         build
             .args(["run", "build"])
             .env("GRAFT_HANDLER_LOG", work.dir.join("build-handler.log"));

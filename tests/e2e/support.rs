@@ -721,37 +721,7 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
     if project.join("public").is_dir() {
         copy_tree(&project.join("public"), &server_dir.join("public"));
     }
-    let away = Away::new(away);
-
-    let port = free_port();
-    let handler_log = moved.dir.join("graft-handler.log");
-    let output = moved.dir.join("graft-server.log");
-    let out = File::create(&output).expect("create server log");
-    let err = out.try_clone().expect("clone server log");
-    let mut cmd = Command::new("node");
-    cmd.current_dir(&server_dir)
-        .arg("server.js")
-        .env("PORT", port.to_string())
-        .env("HOSTNAME", "127.0.0.1")
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0);
-    hygiene(&mut cmd);
-    cmd.env("GRAFT_HANDLER_LOG", &handler_log);
-    let child = cmd.spawn().expect("start node server.js");
-    let pid = child.id();
-    let mut server = MovedServer {
-        server: ServerProcess { child },
-        _away: away,
-        moved,
-        port,
-        pid,
-        handler_log,
-        output,
-    };
-    server.wait_listening();
-    server
+    start_server_in(moved, &server_dir, away, &[])
 }
 
 /// `relativeAppDir` from the build's `required-server-files.json` (`""` in a single package).
@@ -1021,8 +991,7 @@ impl CheckRun {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers for tests that set up their own project (tests/npm_postbuild.rs). Appended only: the
-// functions above are unchanged.
+// Helpers for tests that set up their own project (npm_postbuild, e2e_docker_recipe, e2e_init).
 
 /// The cached `node_modules` for `app`'s dependencies (installed first if needed, under the
 /// heavy-work lock). Read-only: copy it into a project, never install into it.
@@ -1068,8 +1037,8 @@ pub fn timing(what: &str, took: Duration) {
 /// Dockerfile's `COPY` lines, tests/e2e_docker_recipe.rs), with `away` renamed away while it
 /// runs and `env` set on top of the suite's environment (e.g. a Dockerfile's `ENV` lines);
 /// `PORT` and `HOSTNAME` are then set to a free port on 127.0.0.1. `image` (which holds
-/// `server_dir`) is removed on drop unless the test is failing. Appended for that test: the
-/// functions above are unchanged.
+/// `server_dir`) is removed on drop unless the test is failing. [`start_moved_server_away`] lays
+/// out the standalone image and runs it through this.
 pub fn start_server_in(
     image: Scratch,
     server_dir: &Path,
@@ -1142,4 +1111,19 @@ pub fn postbuild_output(log: &str) -> &str {
         "next-graft reported an error:\n{log}"
     );
     after
+}
+
+/// `npm` in `dir` as a user's project runs it: the suite's npm cache, no audit, fund or update
+/// notices, and no `NEXT_GRAFT_BINARY`, so next-graft is found only through the platform package
+/// that npm installed.
+pub fn npm_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(dir);
+    clean_env(&mut cmd);
+    cmd.env_remove("NEXT_GRAFT_BINARY")
+        .env("npm_config_cache", npm_cache_dir())
+        .env("npm_config_audit", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_update_notifier", "false");
+    cmd
 }
