@@ -754,6 +754,27 @@ fn find_output(program: &Program, base: u32, source: &str) -> Output {
 // ---------------------------------------------------------------------------------------------
 // Docker
 
+/// The run stage of `examples/Dockerfile` (the recipe `tests/e2e_docker_recipe.rs` replays), on
+/// plain `node:22-alpine` (the base stage may hold a package manager the server does not need),
+/// without the `public/` line when the app has none.
+fn runner_stage(has_public: bool) -> String {
+    const RECIPE: &str = include_str!("../../examples/Dockerfile");
+    let start = RECIPE
+        .find("# 3. Run")
+        .expect("examples/Dockerfile has its run stage");
+    RECIPE[start..]
+        .lines()
+        .filter(|l| has_public || !(l.contains("/app/public") || l.contains("no public/ folder")))
+        .map(|l| {
+            if l == "FROM base AS runner" {
+                "FROM node:22-alpine AS runner"
+            } else {
+                l
+            }
+        })
+        .fold(String::new(), |out, l| out + l + "\n")
+}
+
 fn dockerfile(manager: Manager, has_public: bool) -> String {
     let (base_setup, deps_copy, install, build, note) = match manager {
         Manager::Npm => (
@@ -800,11 +821,7 @@ fn dockerfile(manager: Manager, has_public: bool) -> String {
     } else {
         format!("`{}` runs `next build && next-graft`", manager.run_build())
     };
-    let public = if has_public {
-        "COPY --from=builder --chown=nextjs:nodejs /app/public ./public\n"
-    } else {
-        ""
-    };
+    let runner = runner_stage(has_public);
     format!(
         r#"# syntax=docker/dockerfile:1
 # Written by `next-graft init --docker` for {name}: a Next.js app with `output: 'standalone'`
@@ -831,21 +848,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 {note}{build}
 
-# 3. Run: only the standalone tree (holding the handlers), the static assets and public/.
-FROM node:22-alpine AS runner
-WORKDIR /app
-ENV NODE_ENV=production \
-    NEXT_TELEMETRY_DISABLED=1 \
-    PORT=3000 \
-    HOSTNAME=0.0.0.0
-RUN addgroup --system --gid 1001 nodejs \
- && adduser --system --uid 1001 nextjs
-COPY --from=builder --chown=nextjs:nodejs /app/.next/standalone ./
-COPY --from=builder --chown=nextjs:nodejs /app/.next/static ./.next/static
-{public}USER nextjs
-EXPOSE 3000
-CMD ["node", "server.js"]
-"#,
+{runner}"#,
         name = manager.name(),
     )
 }
