@@ -314,6 +314,99 @@ impl VersionFacts {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Node.js: the facts of the production Node version that decide a verdict, in the same style
+// (`docs/version-facts.md` §14 holds the evidence of each row). A fact that arrived on several
+// release lines at different patches has one row per line.
+
+/// A property of a Node.js release that changes whether production loads a handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeFact {
+    /// `require()` loads an ES module (no top-level await) without a flag: a `require()`-only
+    /// loader (Next 13.4–14.0) can load an ESM handler, and an ESM `.ts` file can be required.
+    RequireEsm,
+    /// TypeScript types are stripped by default: `.ts`, `.mts`, `.cts` files of erasable syntax
+    /// only load as they are, through `import()` and `require()` alike. Not `.tsx`, not files
+    /// under `node_modules`, and no extension probing (`docs/version-facts.md` §14).
+    StripTypes,
+}
+
+struct NodeRow {
+    fact: NodeFact,
+    from: Version,
+    /// Exclusive; `None` = still true in the newest version known.
+    until: Option<Version>,
+    source: &'static str,
+}
+
+/// The Node.js section of the table. Ranges are `[from, until)`.
+const NODE_TABLE: &[NodeRow] = &[
+    NodeRow {
+        fact: NodeFact::RequireEsm,
+        from: v(20, 19, 0),
+        until: Some(v(21, 0, 0)),
+        source: "docs/version-facts.md §14a (v20.19.0 changelog; run on 20.20.2)",
+    },
+    NodeRow {
+        fact: NodeFact::RequireEsm,
+        from: v(22, 12, 0),
+        until: None,
+        source:
+            "docs/version-facts.md §14a (v22.12.0 and v23.0.0 changelogs; run on 22.23.5, 24.22.3)",
+    },
+    NodeRow {
+        fact: NodeFact::StripTypes,
+        from: v(22, 18, 0),
+        until: Some(v(23, 0, 0)),
+        source: "docs/version-facts.md §14b (v22.18.0 changelog; run on 22.23.5)",
+    },
+    NodeRow {
+        fact: NodeFact::StripTypes,
+        from: v(23, 6, 0),
+        until: None,
+        source: "docs/version-facts.md §14b (v23.6.0 changelog, PR #56350; run on 24.22.3)",
+    },
+];
+
+/// The facts that hold for one Node.js version.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeFacts {
+    pub version: Version,
+}
+
+pub fn node_facts(version: Version) -> NodeFacts {
+    NodeFacts { version }
+}
+
+impl NodeFacts {
+    pub fn has(&self, fact: NodeFact) -> bool {
+        NODE_TABLE.iter().any(|row| {
+            row.fact == fact
+                && row.from <= self.version
+                && row.until.is_none_or(|u| self.version < u)
+        })
+    }
+
+    /// The source of a Node fact (its first row), for help texts.
+    pub fn source(fact: NodeFact) -> &'static str {
+        NODE_TABLE
+            .iter()
+            .find(|row| row.fact == fact)
+            .map_or("", |row| row.source)
+    }
+
+    /// The first release of each line that has `fact` (`22.18.0, 23.6.0`), for messages that
+    /// say which Node would do.
+    pub fn first_releases(fact: NodeFact) -> String {
+        NODE_TABLE
+            .iter()
+            .filter(|row| row.fact == fact)
+            .map(|row| row.from.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +451,28 @@ mod tests {
         assert_eq!(
             facts(v(16, 4, 6)).config_files().last(),
             Some(&"next.config.mts")
+        );
+    }
+
+    #[test]
+    fn node_facts_per_line() {
+        // require(esm): 20.19+, not 21, 22.12+, 23 and 24.
+        assert!(!node_facts(v(20, 18, 3)).has(NodeFact::RequireEsm));
+        assert!(node_facts(v(20, 19, 0)).has(NodeFact::RequireEsm));
+        assert!(!node_facts(v(21, 7, 3)).has(NodeFact::RequireEsm));
+        assert!(!node_facts(v(22, 11, 0)).has(NodeFact::RequireEsm));
+        assert!(node_facts(v(22, 12, 0)).has(NodeFact::RequireEsm));
+        assert!(node_facts(v(24, 0, 0)).has(NodeFact::RequireEsm));
+        // Type stripping by default: 22.18+, 23.6+, 24.
+        assert!(!node_facts(v(20, 20, 2)).has(NodeFact::StripTypes));
+        assert!(!node_facts(v(22, 17, 1)).has(NodeFact::StripTypes));
+        assert!(node_facts(v(22, 18, 0)).has(NodeFact::StripTypes));
+        assert!(!node_facts(v(23, 5, 0)).has(NodeFact::StripTypes));
+        assert!(node_facts(v(23, 6, 0)).has(NodeFact::StripTypes));
+        assert!(node_facts(v(24, 22, 3)).has(NodeFact::StripTypes));
+        assert_eq!(
+            NodeFacts::first_releases(NodeFact::StripTypes),
+            "22.18.0, 23.6.0"
         );
     }
 }
