@@ -18,6 +18,7 @@ pub mod findings;
 pub mod layout;
 pub mod manifest;
 pub mod nesting;
+pub mod node;
 pub mod plan;
 pub mod platform;
 pub mod report;

@@ -66,6 +66,12 @@ struct GlobalArgs {
     /// output, else start. Findings are errors when production, served this way, fails.
     #[arg(long, global = true, value_enum)]
     mode: Option<ModeArg>,
+    /// The Node.js version production runs: `24`, `22.18`, `v24.22.3` (a partial version is the
+    /// lowest release of its line). Default: the lowest version `engines.node` in package.json
+    /// admits, else the `node` that runs the build (npm's `npm_node_execpath`, else `node` on
+    /// PATH). Findings about TypeScript handlers and ES modules depend on it.
+    #[arg(long, global = true, value_name = "VERSION", value_parser = next_graft::node::parse_flag)]
+    node: Option<next_graft::versions::Version>,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +173,7 @@ fn main() -> ExitCode {
             ModeArg::Standalone => next_graft::layout::Deployment::Standalone,
             ModeArg::Start => next_graft::layout::Deployment::Start,
         }),
+        node: g.node,
     };
     let top_graft = cli.graft.clone();
     let top_graft_given =

@@ -246,6 +246,10 @@ fn render(
             ),
             ("layout", serde_json::to_value(layout).unwrap_or_default()),
             (
+                "node",
+                serde_json::to_value(&layout.node).unwrap_or_default(),
+            ),
+            (
                 "actions",
                 serde_json::to_value(&plan.actions).unwrap_or_default(),
             ),
@@ -309,5 +313,9 @@ fn render(
             text.push('\n');
         }
     }
-    text + &report::to_human(&report, common.color, common.quiet)
+    text + &super::with_node_line(
+        report::to_human(&report, common.color, common.quiet),
+        common,
+        layout,
+    )
 }

@@ -37,12 +37,18 @@ pub struct Common {
     pub verbose: bool,
     /// `--mode`: how production serves the build (default: as the build suggests).
     pub mode: Option<layout::Deployment>,
+    /// `--node`: the Node.js version production runs (default: `engines.node`, else the `node`
+    /// that runs the build; `crate::node`).
+    pub node: Option<crate::versions::Version>,
 }
 
 impl Common {
-    /// The project's layout, served as `--mode` says.
+    /// The project's layout, served as `--mode` says, with the production Node version decided
+    /// (`crate::node::decide`).
     pub fn layout(&self) -> Result<layout::Layout, InputError> {
-        layout::discover_as(&self.project, self.dist_dir.as_deref(), self.mode)
+        let mut layout = layout::discover_as(&self.project, self.dist_dir.as_deref(), self.mode)?;
+        layout.node = crate::node::decide(self.node, &layout.project_dir)?;
+        Ok(layout)
     }
 }
 
@@ -96,6 +102,10 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
             ),
             ("layout", serde_json::to_value(layout).unwrap_or_default()),
             (
+                "node",
+                serde_json::to_value(&layout.node).unwrap_or_default(),
+            ),
+            (
                 "config",
                 serde_json::to_value(&outcome.config).unwrap_or_default(),
             ),
@@ -118,9 +128,25 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
                     ));
                 }
             }
-            text + &report::to_human(&report, common.color, common.quiet)
+            text + &with_node_line(
+                report::to_human(&report, common.color, common.quiet),
+                common,
+                layout,
+            )
         }
     }
+}
+
+/// `human` (findings, then the verdict line) with the line that says which Node.js the verdict
+/// is for just above the verdict (not with `--quiet`).
+pub(crate) fn with_node_line(human: String, common: &Common, layout: &Layout) -> String {
+    if common.quiet || human.is_empty() {
+        return human;
+    }
+    let line = format!("production runs {}\n", layout.node.describe());
+    let body = human.strip_suffix('\n').unwrap_or(&human);
+    let at = body.rfind('\n').map_or(0, |i| i + 1);
+    format!("{}{line}{}", &human[..at], &human[at..])
 }
 
 /// `next-graft smoke`: run the moved server with probes around each handler.

@@ -81,6 +81,10 @@ pub struct Layout {
     /// How production serves it: from the build (standalone output or not) or `--mode`; `None`
     /// before a build, when only next.config is read and the mode is not given.
     pub deployment: Option<Deployment>,
+    /// The Node.js version production runs (`--node`, `engines.node`, the build's `node`):
+    /// decided by `node::decide` for the commands; unknown when the layout was discovered
+    /// without asking.
+    pub node: crate::node::ProductionNode,
 }
 
 impl Layout {
@@ -172,6 +176,7 @@ pub fn discover(project_dir: &Path, dist_dir_override: Option<&str>) -> Result<L
         bundler,
         supports_next_start,
         deployment,
+        node: crate::node::ProductionNode::unknown("not determined"),
     })
 }
 
