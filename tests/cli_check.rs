@@ -284,7 +284,8 @@ fn typescript_handler() {
         )
         .unwrap();
     }
-    let out = run(&["check", "--format", "json"], dir.path());
+    // Production on Node 20, which cannot load `.ts` (tests/cli_node.rs has the other versions).
+    let out = run(&["check", "--format", "json", "--node", "20"], dir.path());
     assert_eq!(out.code, 1);
     assert!(
         slugs(&out.json()).contains(&"typescript-handler".to_string()),

@@ -9,12 +9,13 @@
 //! at all, and finds files outside the tracing root.
 
 mod interface;
+pub mod typescript;
 
 use crate::findings::{Finding, Location, Severity, Slug};
 use crate::layout::{is_within, normalize, Deployment, Layout};
 use crate::manifest::{ConfigCopy, CopyKind, Recorded, RecordedHandler};
 use crate::trace::{Closure, EdgeProblem, EdgeProblemKind, TraceOptions, Tracer};
-use crate::versions::{facts, Fact, VersionFacts};
+use crate::versions::{facts, node_facts, Fact, NodeFact, NodeFacts, VersionFacts};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -372,8 +373,8 @@ impl<'a> Checker<'a> {
             self.findings.push(finding);
             return status;
         }
-        self.check_typescript(&key, &runtime_path);
         self.check_interface(&key, handler.kind(), &runtime_path);
+        let mut deployed_closure = None;
         if let Some(tracer) = &self.deployed_tracer {
             let closure = tracer.trace(std::slice::from_ref(&runtime_path));
             status.deployed_files = closure.files.len();
@@ -391,7 +392,11 @@ impl<'a> Checker<'a> {
                     !(f.slug == Slug::OutsideTracingRoot && f.handler.as_deref() == Some(&key))
                 });
             }
+            deployed_closure = Some(closure);
         }
+        // The TypeScript production loads: the deployed closure, else (next start) the source's.
+        let closure = deployed_closure.as_ref().or(status.source_closure.as_ref());
+        self.check_typescript(&key, &runtime_path, closure);
         status
     }
 
@@ -420,6 +425,26 @@ impl<'a> Checker<'a> {
             match problem.kind {
                 EdgeProblemKind::Unresolvable | EdgeProblemKind::EsmExtensionless => {
                     self.findings.push(unresolvable(key, problem));
+                }
+                // No Node maps `./x.js` to `x.ts`, or probes `./x` to `x.ts`: these fail on
+                // every version, with or without type stripping.
+                EdgeProblemKind::TsSourceAlias | EdgeProblemKind::TsExtensionProbed => {
+                    let written = if problem.kind == EdgeProblemKind::TsSourceAlias {
+                        "names a JavaScript file that does not exist"
+                    } else {
+                        "names no file extension"
+                    };
+                    let target = problem
+                        .target
+                        .as_ref()
+                        .and_then(|t| t.file_name())
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    self.findings.push(
+                        Finding::error(Slug::DependencyUnresolvable, format!("`{}` {written}: only the TypeScript file {target} exists, and no Node version resolves a specifier to a TypeScript file", problem.specifier))
+                            .for_handler(key)
+                            .at(problem_location(problem))
+                            .with_help(format!("import it by its own name (`…/{target}`), which Node 22.18+ and 24 load when the handler runs with type stripping; or compile the handler to JavaScript")),
+                    );
                 }
                 EdgeProblemKind::Dynamic => self.findings.push(
                     Finding::warning(Slug::DynamicDependency, format!("a dynamic dependency cannot be traced: {}", problem.detail))
@@ -518,14 +543,110 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn check_typescript(&mut self, key: &str, path: &Path) {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if matches!(ext, "ts" | "mts" | "cts" | "tsx") {
+    /// TypeScript in the handler's closure, judged for the production Node version
+    /// (`Layout::node`): Node without type stripping cannot load it at all; Node with it loads
+    /// erasable syntax only, never `.tsx`, never under `node_modules`.
+    fn check_typescript(&mut self, key: &str, handler: &Path, closure: Option<&Closure>) {
+        let mut files: Vec<PathBuf> = closure
+            .map(|c| {
+                c.files
+                    .keys()
+                    .filter(|f| is_typescript(f))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if is_typescript(handler) && !files.iter().any(|f| f == handler) {
+            files.insert(0, handler.to_path_buf());
+        }
+        if files.is_empty() {
+            return;
+        }
+        // Name the handler itself when it is TypeScript, else the first TypeScript file it loads.
+        let handler_is_ts = is_typescript(handler);
+        let first = if handler_is_ts {
+            handler.to_path_buf()
+        } else {
+            files[0].clone()
+        };
+        let what = if handler_is_ts {
+            format!("the `{key}` handler is TypeScript")
+        } else {
+            format!(
+                "the `{key}` handler loads TypeScript ({})",
+                first
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            )
+        };
+        let node = &self.layout.node;
+        let stripping = NodeFacts::first_releases(NodeFact::StripTypes);
+        let Some(version) = node.version else {
             self.findings.push(
-                Finding::error(Slug::TypescriptHandler, format!("the `{key}` handler is TypeScript, which Next.js does not compile and Node 20 cannot load"))
+                Finding::error(Slug::TypescriptHandler, format!("{what}, and the production Node version is unknown: only Node {stripping} and later strip types, and Next.js does not compile handlers"))
                     .for_handler(key)
-                    .at(Location::file(path))
-                    .with_help("compile the handler to JavaScript (.js/.mjs) and point the config at the output"),
+                    .at(Location::file(&first))
+                    .with_note(node.describe())
+                    .with_help("say which Node production runs (`--node 24`, or `engines.node` in package.json); on Node older than 22.18, compile the handler to JavaScript (.js/.mjs)"),
+            );
+            return;
+        };
+        if !node_facts(version).has(NodeFact::StripTypes) {
+            self.findings.push(
+                Finding::error(Slug::TypescriptHandler, format!("{what}, which Next.js does not compile and Node {version} cannot load: Node strips types from {stripping} on"))
+                    .for_handler(key)
+                    .at(Location::file(&first))
+                    .with_note(format!("production runs {}", node.describe()))
+                    .with_help("compile the handler to JavaScript (.js/.mjs) and point the config at the output, or run production on Node 22.18+ or 24 (and say so in `engines.node`)"),
+            );
+            return;
+        }
+        let before = self.findings.len();
+        for file in &files {
+            self.check_strippable(key, version, file);
+        }
+        if self.findings.len() == before {
+            self.findings.push(
+                Finding::note(Slug::TypescriptHandler, format!("{what}; Node {version} strips its types (erasable syntax only, explicit `.ts` specifiers)"))
+                    .for_handler(key)
+                    .at(Location::file(&first))
+                    .with_note(format!("production runs {}", node.describe())),
+            );
+        }
+    }
+
+    /// One TypeScript file under a Node that strips types: what it refuses, with positions.
+    fn check_strippable(&mut self, key: &str, version: crate::versions::Version, file: &Path) {
+        let error =
+            |message: String| Finding::error(Slug::TypescriptHandler, message).for_handler(key);
+        if file.extension().is_some_and(|e| e == "tsx") {
+            self.findings.push(
+                error(format!("Node {version} does not load `.tsx` files: type stripping covers .ts, .mts and .cts only"))
+                    .at(Location::file(file))
+                    .with_help("rename it to .ts (no JSX), or compile the handler to JavaScript"),
+            );
+            return;
+        }
+        if file.components().any(|c| c.as_os_str() == "node_modules") {
+            self.findings.push(
+                error(format!("Node {version} does not strip types of files under node_modules (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING)"))
+                    .at(Location::file(file))
+                    .with_help("depend on the package's compiled JavaScript, or compile the handler"),
+            );
+            return;
+        }
+        let Ok(text) = std::fs::read_to_string(file) else {
+            return;
+        };
+        // A file that does not parse is reported by the trace.
+        let Ok(found) = typescript::non_erasable(file, &text) else {
+            return;
+        };
+        for n in found {
+            self.findings.push(
+                error(format!("{} cannot be run by Node {version}: its type stripping removes types only (ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX)", n.construct))
+                    .at(Location::at(file, n.line, n.column))
+                    .with_help("use erasable syntax only (TypeScript's `erasableSyntaxOnly` option lists every such place), or compile the handler to JavaScript"),
             );
         }
     }
@@ -680,11 +801,17 @@ fn unresolvable(key: &str, problem: &EdgeProblem) -> Finding {
     finding
         .for_handler(key)
         .at(problem_location(problem))
-        .with_help(if problem.kind == EdgeProblemKind::EsmExtensionless {
-            "write the import with its file extension (e.g. './dep.js')"
-        } else {
-            "install the package (add it to dependencies) or fix the import"
-        })
+        .with_help(
+            if problem.kind == EdgeProblemKind::EsmExtensionless
+                && problem.target.as_deref().is_some_and(is_typescript)
+            {
+                "write the import with its file extension (e.g. './dep.ts')"
+            } else if problem.kind == EdgeProblemKind::EsmExtensionless {
+                "write the import with its file extension (e.g. './dep.js')"
+            } else {
+                "install the package (add it to dependencies) or fix the import"
+            },
+        )
 }
 
 /// Copies of the serialized config that the same server reads must name the same handlers.
@@ -740,4 +867,18 @@ impl CheckOutcome {
             .filter(|f| f.severity == Severity::Error && !f.fixed)
             .count()
     }
+}
+
+fn is_typescript(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let declaration =
+        name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts");
+    !declaration
+        && matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("ts" | "mts" | "cts" | "tsx")
+        )
 }

@@ -112,6 +112,10 @@ pub enum EdgeProblemKind {
     /// `.ts`: run natively, this import fails unless the handler is compiled. `target` is the
     /// `.ts` file.
     TsSourceAlias,
+    /// A relative specifier that names no TypeScript extension (`./dep`, `./dir`) resolved to a
+    /// `.ts`/`.mts`/`.cts`/`.tsx` file only by probing extensions (or `index` files): no Node
+    /// does that for TypeScript, with or without type stripping. `target` is the file.
+    TsExtensionProbed,
 }
 
 /// One problem, located in the importing file.
@@ -386,6 +390,21 @@ impl Tracer {
                             }
                         }
                         for p in paths {
+                            if !bare && is_ts_probed(spec, &p) {
+                                out.problems.push(EdgeProblem {
+                                    target: Some(p.clone()),
+                                    ..problem(
+                                        EdgeProblemKind::TsExtensionProbed,
+                                        file,
+                                        at,
+                                        spec,
+                                        "resolved to a TypeScript file by probing extensions; \
+                                         Node loads a TypeScript file only when the specifier \
+                                         names it with its extension"
+                                            .into(),
+                                    )
+                                });
+                            }
                             if !bare && is_ts_alias(spec, &p) {
                                 out.problems.push(EdgeProblem {
                                     target: Some(p.clone()),
@@ -676,6 +695,15 @@ fn is_ts_alias(spec: &str, resolved: &Path) -> bool {
         .iter()
         .any(|e| spec.ends_with(e));
     written_js && matches!(fsx::ext(resolved).as_str(), "ts" | "mts" | "cts" | "tsx")
+}
+
+/// `./dep` or `./dir` resolved to a TypeScript file by probing: the specifier names neither
+/// the file's extension nor a JavaScript one (`is_ts_alias`).
+fn is_ts_probed(spec: &str, resolved: &Path) -> bool {
+    let ext = fsx::ext(resolved);
+    matches!(ext.as_str(), "ts" | "mts" | "cts" | "tsx")
+        && !spec.ends_with(&format!(".{ext}"))
+        && !is_ts_alias(spec, resolved)
 }
 
 /// `./x`, `../x`, `/abs`, `file:` — everything that is not a package (or `#import`) request.
