@@ -314,3 +314,88 @@ fn build_node_from_npm_or_path_else_unknown() {
         .unwrap()
         .contains("the production Node version is unknown"));
 }
+
+/// The 14.2.35 fixture made to look like a 14.0 build (Next 14.0.4, the legacy key) whose ISR
+/// handler is the ES module `cache-handler.mjs`: 13.4–14.0 load it with `require()`, which
+/// loads an ES module only on Node with require(esm).
+fn esm_on_14_0() -> tempfile::TempDir {
+    let dir = copy_tree(&fixture("next-14.2.35-v14-isr"));
+    let root = dir.path();
+    let next_pkg = root.join("node_modules/next/package.json");
+    let text = fs::read_to_string(&next_pkg).unwrap();
+    fs::write(&next_pkg, text.replace("\"14.2.35\"", "\"14.0.4\"")).unwrap();
+    let esm = "export default class CacheHandler {\n  async get() { return null; }\n  async set() {}\n  async revalidateTag() {}\n}\n";
+    for base in [root.to_path_buf(), root.join(".next/standalone")] {
+        fs::write(base.join("cache-handler.mjs"), esm).unwrap();
+    }
+    for file in [
+        ".next/required-server-files.json",
+        ".next/standalone/server.js",
+        ".next/standalone/.next/required-server-files.json",
+    ] {
+        let path = root.join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"experimental\":{"), "{file}");
+        fs::write(
+            &path,
+            text.replace(
+                "\"experimental\":{",
+                "\"experimental\":{\"incrementalCacheHandlerPath\":\"../cache-handler.mjs\",",
+            ),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn esm_finding(json: &Value) -> Option<Value> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["slug"] == "esm-handler-required")
+        .cloned()
+}
+
+#[test]
+fn esm_handler_on_require_only_next_follows_require_esm() {
+    let dir = esm_on_14_0();
+    let out = run(
+        &["check", "--format", "json", "--node", "20.18"],
+        dir.path(),
+    );
+    let json = out.json();
+    assert_eq!(json["next_version"], "14.0.4");
+    let finding = esm_finding(&json).unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(finding["severity"], "error", "{finding:#}");
+    assert!(finding["message"]
+        .as_str()
+        .unwrap()
+        .contains("Node 20.18.0 cannot require() (ERR_REQUIRE_ESM)"));
+    assert_eq!(
+        finding["handler"],
+        "experimental.incrementalCacheHandlerPath"
+    );
+    assert_eq!(out.code, 1);
+    for node in ["22.11", "21"] {
+        let json = run(&["check", "--format", "json", "--node", node], dir.path()).json();
+        assert_eq!(
+            esm_finding(&json).unwrap()["severity"],
+            "error",
+            "--node {node}"
+        );
+    }
+    for node in ["20.19", "22.12", "24"] {
+        let json = run(&["check", "--format", "json", "--node", node], dir.path()).json();
+        let finding = esm_finding(&json).unwrap_or_else(|| panic!("--node {node}: {json:#}"));
+        assert_eq!(finding["severity"], "note", "--node {node}");
+    }
+    // 14.1+ import() the handler: no question of require(esm).
+    let healthy = copy_tree(&fixture("next-14.2.35-v14-isr"));
+    let json = run(
+        &["check", "--format", "json", "--node", "20.18"],
+        healthy.path(),
+    )
+    .json();
+    assert!(esm_finding(&json).is_none());
+}

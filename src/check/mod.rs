@@ -397,6 +397,7 @@ impl<'a> Checker<'a> {
         // The TypeScript production loads: the deployed closure, else (next start) the source's.
         let closure = deployed_closure.as_ref().or(status.source_closure.as_ref());
         self.check_typescript(&key, &runtime_path, closure);
+        self.check_esm_required(&key, &runtime_path);
         status
     }
 
@@ -613,6 +614,46 @@ impl<'a> Checker<'a> {
                     .with_note(format!("production runs {}", node.describe())),
             );
         }
+    }
+
+    /// Next 13.4–14.0 load handlers with `require()`: an ES module loads only on a Node with
+    /// `require(esm)` (20.19+, 22.12+).
+    fn check_esm_required(&mut self, key: &str, handler: &Path) {
+        let Some(next) = self.facts.filter(|f| f.has(Fact::HandlersCjsOnly)) else {
+            return;
+        };
+        if !crate::trace::is_es_module(handler) {
+            return;
+        }
+        let node = &self.layout.node;
+        let versions = NodeFacts::first_releases(NodeFact::RequireEsm);
+        let message = format!(
+            "Next.js {} loads the `{key}` handler with require(), and it is an ES module",
+            next.version
+        );
+        let help = "make the handler CommonJS (`module.exports`, or a .cjs file), upgrade Next.js to 14.1+ (which uses import()), or run production on Node 20.19+ / 22.12+ (and say so in `engines.node`)";
+        let finding = match node.version {
+            Some(v) if node_facts(v).has(NodeFact::RequireEsm) => Finding::note(
+                Slug::EsmHandlerRequired,
+                format!("{message}: Node {v} can require() it"),
+            ),
+            Some(v) => Finding::error(
+                Slug::EsmHandlerRequired,
+                format!("{message}, which Node {v} cannot require() (ERR_REQUIRE_ESM): require(esm) needs Node {versions} or later"),
+            )
+            .with_help(help),
+            None => Finding::warning(
+                Slug::EsmHandlerRequired,
+                format!("{message}, and the production Node version is unknown: only Node {versions} and later can require() an ES module"),
+            )
+            .with_help(help),
+        };
+        self.findings.push(
+            finding
+                .for_handler(key)
+                .at(Location::file(handler))
+                .with_note(format!("production runs {}", node.describe())),
+        );
     }
 
     /// One TypeScript file under a Node that strips types: what it refuses, with positions.

@@ -697,6 +697,39 @@ fn is_ts_alias(spec: &str, resolved: &Path) -> bool {
     written_js && matches!(fsx::ext(resolved).as_str(), "ts" | "mts" | "cts" | "tsx")
 }
 
+/// Whether Node loads `file` as an ES module: `.mjs`/`.mts`; a `.js`/`.ts` file whose nearest
+/// package.json says `"type": "module"`; or, when it says no `type`, a file with ESM syntax
+/// (Node's syntax detection). For `check`'s question whether a `require()` can load a handler.
+pub fn is_es_module(file: &Path) -> bool {
+    match fsx::ext(file).as_str() {
+        "mjs" | "mts" => return true,
+        "cjs" | "cts" => return false,
+        _ => {}
+    }
+    let fsx = Fsx::default();
+    if let Some(pjson) = fsx.boundary_package_json(file) {
+        if fsx.package_type_is_module(&pjson) {
+            return true;
+        }
+        let declares_type = std::fs::read(&pjson)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.get("type").is_some());
+        if declares_type {
+            return false;
+        }
+    }
+    let Ok(bytes) = std::fs::read(file) else {
+        return false;
+    };
+    let source = String::from_utf8_lossy(&bytes);
+    let ctx = edges::FileCtx {
+        path: file,
+        cwd: None,
+    };
+    parse_cache::collect(&ctx, &source).module_syntax
+}
+
 /// `./dep` or `./dir` resolved to a TypeScript file by probing: the specifier names neither
 /// the file's extension nor a JavaScript one (`is_ts_alias`).
 fn is_ts_probed(spec: &str, resolved: &Path) -> bool {
