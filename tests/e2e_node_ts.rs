@@ -5,9 +5,9 @@
 //! - `ts-handler`: erasable syntax only. The moved server, on Node 24, constructs and calls the
 //!   handler; `check` exits 0 for production on Node 24 (from `--node` and from the `node` that
 //!   runs the build), and 1 for `--node 20`.
-//! - `ts-handler-enum`: the same handler with an `enum`. `check` names the construct with its
-//!   file, line and column before the build, and `next build` itself fails on it with Node's
-//!   `ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX`.
+//! - `ts-handler-enum`: the same handler with an `enum`. `next build` itself fails on it with
+//!   Node's `ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX`; `check` names the construct with its file, line
+//!   and column before the build (from next.config) and after it (from what the build recorded).
 //!
 //! Same harness and lock as `tests/e2e_real_next.rs`.
 
@@ -17,7 +17,7 @@
 mod support;
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 use support::*;
@@ -145,9 +145,9 @@ fn e2e_v16_4_ts_handler_erasable_on_node_24_is_used_and_check_passes_for_node_24
     );
 }
 
-/// Copies the app as the harness does and runs `next build` on the app's Node, returning the
-/// project dir (in `scratch`), whether the build succeeded, and its log.
-fn build_expecting_failure(app: &App, scratch: &Scratch) -> (std::path::PathBuf, bool, String) {
+/// Copies the app as the harness does (template, overlay, the cached `node_modules`) into
+/// `scratch` and returns the project dir.
+fn prepare(app: &App, scratch: &Scratch) -> PathBuf {
     let apps = repo_root().join("tests/e2e/apps");
     let project = scratch.dir.join("app");
     copy_tree(&apps.join(app.template), &project);
@@ -159,9 +159,14 @@ fn build_expecting_failure(app: &App, scratch: &Scratch) -> (std::path::PathBuf,
     }
     let node_modules = cached_node_modules(app);
     copy_tree(&node_modules, &project.join("node_modules"));
+    project
+}
+
+/// `next build` on the app's Node, expected to fail: whether it succeeded, and its log.
+fn build_expecting_failure(app: &App, project: &Path) -> (bool, String) {
     let _heavy = heavy_lock();
     let mut cmd = Command::new(app.node.binary());
-    cmd.current_dir(&project)
+    cmd.current_dir(project)
         .args(["node_modules/next/dist/bin/next", "build"])
         .stdin(Stdio::null());
     clean_env(&mut cmd);
@@ -176,7 +181,33 @@ fn build_expecting_failure(app: &App, scratch: &Scratch) -> (std::path::PathBuf,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    (project, out.status.success(), log)
+    (out.status.success(), log)
+}
+
+/// `check --node 24` reports the enum, and only as `typescript-handler`, at its line, column 1.
+fn assert_enum_reported(project: &Path, enum_line: usize, when: &str, log: &str) {
+    let (code, json, context) = check_with(project, &["--node", "24"], &[]);
+    let enum_error = errors(&json)
+        .into_iter()
+        .find(|f| f["slug"] == "typescript-handler")
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!("{when}: no typescript-handler error\n{context}\n--- build:\n{log}")
+        });
+    assert_eq!(code, Some(1), "{when}: {context}");
+    let message = enum_error["message"].as_str().unwrap_or_default();
+    assert!(message.contains("enum `Event`"), "{when}: {context}");
+    assert_eq!(
+        enum_error["location"]["line"], enum_line as u64,
+        "{when}: {context}"
+    );
+    assert_eq!(enum_error["location"]["column"], 1, "{when}: {context}");
+    assert!(
+        enum_error["location"]["file"]
+            .as_str()
+            .is_some_and(|f| f == project.join("cache-handler.ts").to_string_lossy()),
+        "{when}: {context}"
+    );
 }
 
 #[test]
@@ -191,34 +222,25 @@ fn e2e_v16_4_ts_handler_with_enum_on_node_24_is_reported_exactly() {
         .expect("the handler declares `enum Event`")
         + 1;
 
-    let (project, built, log) = build_expecting_failure(&V16_4_TS_ENUM, &scratch);
-    let (code, json, context) = check_with(&project, &["--node", "24"], &[]);
-    let enum_error = errors(&json)
-        .into_iter()
-        .find(|f| f["slug"] == "typescript-handler")
-        .cloned()
-        .unwrap_or_else(|| panic!("no typescript-handler error\n{context}\n--- build:\n{log}"));
-    assert_eq!(code, Some(1), "{context}");
-    let message = enum_error["message"].as_str().unwrap_or_default();
-    assert!(message.contains("enum `Event`"), "{context}");
-    assert_eq!(
-        enum_error["location"]["line"], enum_line as u64,
-        "{context}"
-    );
-    assert_eq!(enum_error["location"]["column"], 1, "{context}");
-    assert!(
-        enum_error["location"]["file"]
-            .as_str()
-            .is_some_and(|f| f.ends_with("cache-handler.ts")),
-        "{context}"
-    );
+    let project = prepare(&V16_4_TS_ENUM, &scratch);
+    // Before the build: from next.config, which names the handler.
+    assert_enum_reported(&project, enum_line, "before the build", "(not built yet)");
     // What Node 24 does with it: next build loads the handler ('Collecting page data') and stops.
+    let (built, log) = build_expecting_failure(&V16_4_TS_ENUM, &project);
     assert!(
         !built,
         "next build was expected to fail on the enum:\n{log}"
     );
     assert!(
-        log.contains("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX"),
+        log.contains("ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX")
+            && log.contains("TypeScript enum is not supported in strip-only mode"),
         "next build failed for another reason:\n{log}"
     );
+    // After the failed build: the same finding, from what the build recorded (Next writes
+    // required-server-files.json before it collects page data).
+    assert!(
+        project.join(".next/required-server-files.json").is_file(),
+        "the failed build wrote no required-server-files.json:\n{log}"
+    );
+    assert_enum_reported(&project, enum_line, "after the failed build", &log);
 }

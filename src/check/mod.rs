@@ -85,7 +85,7 @@ pub fn verify_reusing(
         Some(recorded) => check_reusing(layout, recorded, traced),
         None => CheckOutcome {
             handlers: Vec::new(),
-            findings: Vec::new(),
+            findings: before_build(layout, config.analysis.as_ref()),
             config: None,
         },
     };
@@ -93,6 +93,36 @@ pub fn verify_reusing(
     sort_findings(&mut outcome.findings);
     outcome.config = Some(config);
     Ok(outcome)
+}
+
+/// Before a build (or after one that failed before writing its manifest): the handler files
+/// next.config names, judged for the production Node as `check_handler` judges recorded ones:
+/// TypeScript the production Node cannot run (a failed `next build` on Node 24 stops on exactly
+/// that), and ES modules on require()-only Next lines.
+fn before_build(
+    layout: &Layout,
+    analysis: Option<&crate::config::ConfigAnalysis>,
+) -> Vec<Finding> {
+    let Some(analysis) = analysis else {
+        return Vec::new();
+    };
+    let version_facts = layout.next_version().map(facts);
+    let mut checker = Checker::new(layout, version_facts, &[]);
+    let mut seen = BTreeSet::new();
+    for r in &analysis.refs {
+        if !crate::versions::reads_key(&r.key_name, version_facts) {
+            continue;
+        }
+        for file in r.candidates.iter().filter_map(|c| c.resolved.as_ref()) {
+            if !file.is_file() || !seen.insert((r.key_name.clone(), file.clone())) {
+                continue;
+            }
+            let closure = checker.source_tracer.trace(std::slice::from_ref(file));
+            checker.check_typescript(&r.key_name, file, Some(&closure));
+            checker.check_esm_required(&r.key_name, file);
+        }
+    }
+    checker.findings
 }
 
 fn check_reusing(
