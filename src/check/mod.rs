@@ -99,10 +99,7 @@ pub fn verify_reusing(
 /// next.config names, judged for the production Node as `check_handler` judges recorded ones:
 /// TypeScript the production Node cannot run (a failed `next build` on Node 24 stops on exactly
 /// that), and ES modules on require()-only Next lines.
-fn before_build(
-    layout: &Layout,
-    analysis: Option<&crate::config::ConfigAnalysis>,
-) -> Vec<Finding> {
+fn before_build(layout: &Layout, analysis: Option<&crate::config::ConfigAnalysis>) -> Vec<Finding> {
     let Some(analysis) = analysis else {
         return Vec::new();
     };
