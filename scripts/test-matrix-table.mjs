@@ -14,10 +14,14 @@ if (!results || !out) {
   console.error('usage: node scripts/test-matrix-table.mjs results.jsonl out.md [docs.md]');
   process.exit(2);
 }
-const rows = readFileSync(results, 'utf8')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => JSON.parse(l));
+// A re-run of a line replaces its earlier rows: the last row of each id wins, in first-seen order.
+const byId = new Map();
+for (const line of readFileSync(results, 'utf8').split('\n')) {
+  if (!line.trim()) continue;
+  const row = JSON.parse(line);
+  byId.set(row.id, row);
+}
+const rows = [...byId.values()];
 
 const CASES = [
   'healthy',
@@ -26,6 +30,7 @@ const CASES = [
   'dependency dropped',
   "'use cache' handler dropped",
   'line facts',
+  'config files',
 ];
 const mark = (c) => (!c ? '—' : c.status === 'pass' ? 'pass' : c.status === 'fail' ? '**FAIL**' : '—');
 const esc = (s) => String(s).replace(/\|/g, '\\|');

@@ -49,8 +49,8 @@ use support::*;
 enum UseCache {
     /// No `'use cache'` (before 15.0).
     No,
-    /// `experimental.dynamicIO`, canary-only on a stable release: built with
-    /// `NEXT_PRIVATE_SKIP_CANARY_CHECK=1` (15.0–15.1).
+    /// `experimental.dynamicIO`, canary-only on a stable release (15.0–15.1; see their
+    /// `build_env`).
     DynamicIo,
     /// `experimental.useCache` (15.2–15.5).
     UseCacheFlag,
@@ -94,6 +94,8 @@ struct Line {
     react: &'static str,
     /// More dependencies, to share the e2e cache's install with the suite's apps of that version.
     extra_deps: &'static [(&'static str, &'static str)],
+    /// Environment for `next build` only.
+    build_env: &'static [(&'static str, &'static str)],
     use_cache: UseCache,
     /// `next build` uses Turbopack by default (16.0+): also built with `--webpack`.
     turbopack_default: bool,
@@ -123,8 +125,17 @@ const LINES: &[Line] = &[
         node22: true,
         ..line("14.2", "14.2.35", "18.3.1", UseCache::No, &[])
     },
-    line("15.0", "15.0.8", "19.0.0", UseCache::DynamicIo, &[]),
-    line("15.1", "15.1.12", "19.0.0", UseCache::DynamicIo, &[]),
+    Line {
+        // 15.0.8 throws CanaryOnlyError for `experimental.dynamicIO` on a stable release unless
+        // `__NEXT_TEST_MODE` is set (its config.js; NEXT_PRIVATE_SKIP_CANARY_CHECK came in 15.1).
+        build_env: &[("__NEXT_TEST_MODE", "1")],
+        ..line("15.0", "15.0.8", "19.0.0", UseCache::DynamicIo, &[])
+    },
+    Line {
+        // 15.1 rejects `experimental.dynamicIO` on a stable release unless told not to check.
+        build_env: &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")],
+        ..line("15.1", "15.1.12", "19.0.0", UseCache::DynamicIo, &[])
+    },
     line("15.2", "15.2.9", "19.2.9", UseCache::UseCacheFlag, &[]),
     line("15.3", "15.3.9", "19.2.9", UseCache::UseCacheFlag, &[]),
     line("15.4", "15.4.11", "19.2.9", UseCache::UseCacheFlag, &[]),
@@ -180,6 +191,7 @@ const fn line(
         next,
         react,
         extra_deps: &[],
+        build_env: &[],
         use_cache,
         turbopack_default: matches!(use_cache, UseCache::CacheComponents),
         node22: false,
@@ -313,6 +325,7 @@ fn e2e_matrix_latest() {
         line: name,
         next,
         extra_deps: &[],
+        build_env: &[],
         variants: &[],
         node22: false,
         ..*newest
@@ -512,11 +525,7 @@ impl Target<'_> {
             template: "matrix/base",
             overlay: None,
             next: self.line.next,
-            build_env: if self.line.use_cache == UseCache::DynamicIo {
-                &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")]
-            } else {
-                &[]
-            },
+            build_env: self.line.build_env,
             build_args: if turbo_default && self.bundler == Bundler::Webpack {
                 &["--webpack"]
             } else {
@@ -656,9 +665,7 @@ impl Target<'_> {
                 "`experimental.cacheHandlers.default`"
             };
             let flag = match self.line.use_cache {
-                UseCache::DynamicIo => {
-                    "`experimental.dynamicIO` (NEXT_PRIVATE_SKIP_CANARY_CHECK=1)"
-                }
+                UseCache::DynamicIo => "`experimental.dynamicIO`",
                 UseCache::UseCacheFlag => "`experimental.useCache`",
                 _ => "`cacheComponents`",
             };
@@ -666,6 +673,9 @@ impl Target<'_> {
         }
         if self.variant == Some(Variant::FileUrl) {
             s.push_str(", both as `file://` URLs");
+        }
+        for (k, v) in self.line.build_env {
+            s.push_str(&format!(", built with `{k}={v}`"));
         }
         s.push_str("; pages ");
         s.push_str(&self.paths().join(" "));
@@ -761,7 +771,12 @@ fn run_build(target: &Target, full: bool) -> Vec<String> {
         Ok(b) => b,
         Err(failure) => {
             let mut row = new_row(target, Node::V24);
-            row.case("build", |_| panic!("{}", failure.message));
+            row.case("build", |_| {
+                panic!(
+                    "`next build` fails: {}",
+                    first_error_line(&failure.log).unwrap_or("(no error line)")
+                )
+            });
             row.write();
             return row.failed();
         }
@@ -816,8 +831,10 @@ fn run_build(target: &Target, full: bool) -> Vec<String> {
         }
         if newest {
             row.case("line facts", |n| line_facts(target, &built, node, n));
+            row.case("config files", |n| config_files(target, &built, node, n));
         } else {
             row.skip("line facts", "Node 24 row");
+            row.skip("config files", "Node 24 row");
         }
         row.write();
         failures.extend(row.failed());
@@ -909,6 +926,14 @@ fn assert_uses_handlers(target: &Target, server: &MovedServer, grafted: bool) {
 
 fn healthy(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
     let server = build.start_server_on(node, &format!("matrix-{}", target.label()));
+    if target.preload_bug() {
+        // #72552 shows once the entries are preloaded (a request during the preload still gets
+        // the custom handler): wait for `/cached`'s module, as production traffic would.
+        server.wait_for_event("page", "evaluate");
+        n.push(
+            "`/cached` module evaluated before the first request (preloadEntriesOnStart)".into(),
+        );
+    }
     let paths = target.paths();
     let codes = get_all(&server, &paths);
     n.push(statuses(&paths, &codes));
@@ -1155,6 +1180,97 @@ fn line_facts(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
     }
 }
 
+/// Which config file names the line reads (`ConfigTs`, `ConfigMts`, `LoneCjsConfigIgnored`):
+/// the line's own `loadConfig` (`next/dist/server/config`, run on the row's Node) in a directory
+/// holding only `next.config.<ext>`, which sets `env.GRAFT_PROBE`. Outcomes: `loaded`,
+/// `ignored` (the default config, silently) or `rejected` (loadConfig throws).
+fn config_files(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
+    const SCRIPT: &str = r#"
+const [dir, modules] = process.argv.slice(1);
+const loadConfig = require(modules + '/next/dist/server/config').default;
+loadConfig('phase-production-build', dir, { silent: true }).then(
+  (c) => console.log(JSON.stringify({ probe: (c.env || {}).GRAFT_PROBE || null })),
+  (e) => console.log(JSON.stringify({ error: String((e && e.message) || e).split(/\r?\n/)[0] })),
+);
+"#;
+    let probes = [
+        (
+            "ts",
+            "export default { env: { GRAFT_PROBE: 'ts' } };
+",
+        ),
+        (
+            "mts",
+            "export default { env: { GRAFT_PROBE: 'mts' } };
+",
+        ),
+        (
+            "cjs",
+            "module.exports = { env: { GRAFT_PROBE: 'cjs' } };
+",
+        ),
+    ];
+    let mut outcomes = Vec::new();
+    for (ext, text) in probes {
+        let dir = scratch_dir(&format!("config-{ext}"));
+        fs::write(dir.dir.join("package.json"), r#"{"private":true}"#).expect("package.json");
+        fs::write(dir.dir.join(format!("next.config.{ext}")), text).expect("config");
+        std::os::unix::fs::symlink(build.dir.join("node_modules"), dir.dir.join("node_modules"))
+            .expect("link node_modules");
+        let out = std::process::Command::new(node.binary())
+            .current_dir(&dir.dir)
+            .arg("-e")
+            .arg(SCRIPT)
+            .arg(&dir.dir)
+            .arg(build.dir.join("node_modules"))
+            .env("NEXT_TELEMETRY_DISABLED", "1")
+            .output()
+            .expect("run loadConfig");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let json: Value = stdout
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str(l).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "loadConfig printed no result for next.config.{ext}: {stdout}
+{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+        let outcome = if json["probe"].as_str() == Some(ext) {
+            "loaded".to_string()
+        } else if let Some(e) = json["error"].as_str() {
+            format!("rejected ({})", e.chars().take(120).collect::<String>())
+        } else {
+            "ignored".to_string()
+        };
+        n.push(format!("next.config.{ext} alone: {outcome}"));
+        outcomes.push((ext, outcome));
+    }
+    let loaded = |ext: &str| outcomes.iter().any(|(e, o)| *e == ext && o == "loaded");
+    let outcome = |ext: &str| {
+        outcomes
+            .iter()
+            .find(|(e, _)| *e == ext)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(loaded("ts"), target.has(Fact::ConfigTs), "ConfigTs");
+    assert_eq!(
+        loaded("mts"),
+        target.has(Fact::ConfigMts),
+        "ConfigMts (on {})",
+        node.version()
+    );
+    assert!(!loaded("cjs"), "a lone next.config.cjs was loaded");
+    assert_eq!(
+        outcome("cjs") == "ignored",
+        target.has(Fact::LoneCjsConfigIgnored),
+        "LoneCjsConfigIgnored"
+    );
+}
+
 /// A variant build for one key change: one row, on Node 24.
 fn run_variant(target: &Target) -> Vec<String> {
     let variant = target.variant.expect("variant");
@@ -1174,12 +1290,15 @@ fn run_variant(target: &Target) -> Vec<String> {
                 let isr = config["config"]["cacheHandler"].as_str().unwrap_or("");
                 n.push(format!("serialized cacheHandler `{isr}`"));
                 assert_eq!(isr, "../cache-handler.js", "file:// value not converted");
-                let server = build.start_server_on(Node::V24, "matrix-file-url");
-                let paths = target.paths();
-                let codes = get_all(&server, &paths);
-                n.push(statuses(&paths, &codes));
-                n.push(summary(&server));
-                assert_uses_handlers(target, &server, false);
+                {
+                    let server = build.start_server_on(Node::V24, "matrix-file-url");
+                    let paths = target.paths();
+                    let codes = get_all(&server, &paths);
+                    n.push(statuses(&paths, &codes));
+                    n.push(summary(&server));
+                    assert_uses_handlers(target, &server, false);
+                }
+                // After the server: it renames the project away while it runs.
                 let run = check(&build.dir);
                 note_run(&run, n);
                 run.assert(0, &[]);
@@ -1240,29 +1359,32 @@ fn run_variant(target: &Target) -> Vec<String> {
         Variant::LegacyKey | Variant::TopLevelKey | Variant::ExperimentalKey => {
             row.case("line facts", |n| {
                 let build = built.as_ref().map_err(|f| f.message.clone()).expect("build");
-                let server = build.start_server_on(Node::V24, "matrix-key");
-                let paths = target.paths();
-                let codes = get_all(&server, &paths);
-                n.push(statuses(&paths, &codes));
-                n.push(summary(&server));
-                assert!(codes.iter().all(|c| *c == 200), "{}", server.diagnostics());
-                match variant {
-                    Variant::LegacyKey => {
-                        assert!(target.has(Fact::LegacyKeyIgnored), "LegacyKeyIgnored");
-                        n.push("the legacy key is ignored: the ISR handler never loads".into());
-                        assert_eq!(server.count("isr", "load"), 0, "{}", server.diagnostics());
-                    }
-                    Variant::TopLevelKey => {
-                        assert!(!target.has(Fact::TopLevelCacheHandlers));
-                        n.push("top-level cacheHandlers is not read: the 'use cache' handler never loads".into());
-                        assert_eq!(server.count("default", "load"), 0, "{}", server.diagnostics());
-                    }
-                    _ => {
-                        assert!(target.has(Fact::ExperimentalCacheHandlersDeprecated));
-                        n.push("experimental.cacheHandlers still works".into());
-                        server.assert_called_all("default", &["load", "get", "set"]);
+                {
+                    let server = build.start_server_on(Node::V24, "matrix-key");
+                    let paths = target.paths();
+                    let codes = get_all(&server, &paths);
+                    n.push(statuses(&paths, &codes));
+                    n.push(summary(&server));
+                    assert!(codes.iter().all(|c| *c == 200), "{}", server.diagnostics());
+                    match variant {
+                        Variant::LegacyKey => {
+                            assert!(target.has(Fact::LegacyKeyIgnored), "LegacyKeyIgnored");
+                            n.push("the legacy key is ignored: the ISR handler never loads".into());
+                            assert_eq!(server.count("isr", "load"), 0, "{}", server.diagnostics());
+                        }
+                        Variant::TopLevelKey => {
+                            assert!(!target.has(Fact::TopLevelCacheHandlers));
+                            n.push("top-level cacheHandlers is not read: the 'use cache' handler never loads".into());
+                            assert_eq!(server.count("default", "load"), 0, "{}", server.diagnostics());
+                        }
+                        _ => {
+                            assert!(target.has(Fact::ExperimentalCacheHandlersDeprecated));
+                            n.push("experimental.cacheHandlers still works".into());
+                            server.assert_called_all("default", &["load", "get", "set"]);
+                        }
                     }
                 }
+                // After the server: it renames the project away while it runs.
                 let run = check(&build.dir);
                 note_run(&run, n);
             })
@@ -1272,9 +1394,12 @@ fn run_variant(target: &Target) -> Vec<String> {
     row.failed()
 }
 
-/// The first line of a build log that looks like the error.
+/// The line of a build log that names the error: the first with a Node error code (`ERR_…`),
+/// else the first `…Error: …`, else the first that mentions an error.
 fn first_error_line(log: &str) -> Option<&str> {
-    log.lines().map(str::trim).find(|l| {
-        l.contains("Error") || l.contains("error") || l.contains("ERR_") || l.starts_with('⨯')
-    })
+    let lines = || log.lines().map(str::trim);
+    lines()
+        .find(|l| l.contains("ERR_"))
+        .or_else(|| lines().find(|l| l.contains("Error: ")))
+        .or_else(|| lines().find(|l| l.contains("Error") || l.contains("error")))
 }

@@ -1021,6 +1021,21 @@ impl MovedServer {
             .count()
     }
 
+    /// Waits (up to 60 s) until `handler` logged `event` from this server process, e.g. a page
+    /// module evaluated by `preloadEntriesOnStart` before the first request is sent.
+    pub fn wait_for_event(&self, handler: &str, event: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.count(handler, event) == 0 {
+            if Instant::now() > deadline {
+                panic!(
+                    "{handler:?} did not log {event:?} within 60s\n{}",
+                    self.diagnostics()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Asserts that `handler` logged `event` at least once from this server process.
     pub fn assert_called(&self, handler: &str, event: &str) {
         assert!(

@@ -2,6 +2,12 @@
 // 'use cache' handler at request time, not only at build.
 import { Suspense } from 'react';
 import { connection } from 'next/server';
+import { logEvent } from '../../lib/dep.js';
+
+// When this module is evaluated: on 15.0–15.1 (#72552) `preloadEntriesOnStart` evaluates it
+// before the first request, capturing the default 'use cache' handler; the matrix waits for this
+// line before its first request, as production traffic would arrive after startup.
+logEvent('page', 'evaluate');
 
 async function getValue() {
   'use cache';
