@@ -399,3 +399,64 @@ fn esm_handler_on_require_only_next_follows_require_esm() {
     .json();
     assert!(esm_finding(&json).is_none());
 }
+
+/// A build whose handlers are JavaScript has no finding that depends on the Node version, so
+/// `check` runs no `node` (the common postbuild pays nothing for the probe): a `node` on PATH
+/// that leaves a mark is never started, the report's `node` is null and the human output has no
+/// Node line. `--node` is reported as given.
+#[cfg(unix)]
+#[test]
+fn javascript_handlers_never_start_a_node() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    let bin = tempfile::tempdir().unwrap();
+    let mark = bin.path().join("node-was-run");
+    let fake = bin.path().join("node");
+    fs::write(
+        &fake,
+        // A shell builtin: PATH holds nothing but this fake node.
+        format!("#!/bin/sh\n: > '{}'\necho v24.1.0\n", mark.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let run_with = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+            .args(args)
+            .arg("--project")
+            .arg(dir.path())
+            .env_remove("npm_node_execpath")
+            .env("NODE", &fake)
+            .env("PATH", bin.path())
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, json) = run_with(&["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{json}");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["node"], Value::Null, "{json:#}");
+    let (code, human) = run_with(&["check", "--color", "never"]);
+    assert_eq!(code, Some(0), "{human}");
+    assert!(!human.contains("production runs"), "{human}");
+    assert!(
+        !mark.exists(),
+        "check ran `node --version` for JavaScript handlers"
+    );
+    let (_, json) = run_with(&["check", "--format", "json", "--node", "22"]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["node"]["from"], "--node");
+    // The same fake node is asked as soon as a finding depends on the version.
+    let ts = ts_project(ERASABLE);
+    let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .args(["check", "--format", "json", "--project"])
+        .arg(ts.path())
+        .env_remove("npm_node_execpath")
+        .env("NODE", &fake)
+        .env("PATH", bin.path())
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["node"]["from"], "NODE", "{json:#}");
+    assert!(mark.exists(), "a TypeScript handler must ask the node");
+}

@@ -607,7 +607,7 @@ impl<'a> Checker<'a> {
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
             )
         };
-        let node = &self.layout.node;
+        let node = self.layout.node.answer();
         let stripping = NodeFacts::first_releases(NodeFact::StripTypes);
         let Some(version) = node.version else {
             self.findings.push(
@@ -652,7 +652,7 @@ impl<'a> Checker<'a> {
         if !crate::trace::is_es_module(handler) {
             return;
         }
-        let node = &self.layout.node;
+        let node = self.layout.node.answer();
         let versions = NodeFacts::first_releases(NodeFact::RequireEsm);
         let message = format!(
             "Next.js {} loads the `{key}` handler with require(), and it is an ES module",

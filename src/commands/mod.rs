@@ -140,10 +140,14 @@ fn render(command: &str, common: &Common, layout: &Layout, outcome: &CheckOutcom
 /// `human` (findings, then the verdict line) with the line that says which Node.js the verdict
 /// is for just above the verdict (not with `--quiet`).
 pub(crate) fn with_node_line(human: String, common: &Common, layout: &Layout) -> String {
+    // Only when known without running node (a finding that depended on it asked already).
+    let Some(node) = layout.node.answered() else {
+        return human;
+    };
     if common.quiet || human.is_empty() {
         return human;
     }
-    let line = format!("production runs {}\n", layout.node.describe());
+    let line = format!("production runs {}\n", node.describe());
     let body = human.strip_suffix('\n').unwrap_or(&human);
     let at = body.rfind('\n').map_or(0, |i| i + 1);
     format!("{}{line}{}", &human[..at], &human[at..])

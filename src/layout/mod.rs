@@ -84,7 +84,8 @@ pub struct Layout {
     /// The Node.js version production runs (`--node`, `engines.node`, the build's `node`):
     /// decided by `node::decide` for the commands; unknown when the layout was discovered
     /// without asking.
-    pub node: crate::node::ProductionNode,
+    #[serde(skip)]
+    pub node: crate::node::NodeQuery,
 }
 
 impl Layout {
@@ -176,7 +177,7 @@ pub fn discover(project_dir: &Path, dist_dir_override: Option<&str>) -> Result<L
         bundler,
         supports_next_start,
         deployment,
-        node: crate::node::ProductionNode::unknown("not determined"),
+        node: crate::node::NodeQuery::unknown("not determined"),
     })
 }
 

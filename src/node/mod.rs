@@ -17,9 +17,10 @@
 use crate::versions::Version;
 use crate::InputError;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Where the production Node version came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,11 +81,73 @@ impl ProductionNode {
     }
 }
 
-/// Decides the production Node version for the project at `project_dir` (see the module doc).
-/// `flag` is `--node`. Reads the environment and may run `node --version`.
-pub fn decide(flag: Option<Version>, project_dir: &Path) -> Result<ProductionNode, InputError> {
+/// What production's Node version depends on, decided in [`decide`]: `--node` or
+/// `engines.node` answer at once; otherwise the executables to ask are noted and asked on the
+/// first [`NodeQuery::answer`]. Only a finding that depends on the version asks (a TypeScript
+/// or ES-module handler), so the common postbuild, JavaScript handlers, never starts a `node`.
+#[derive(Debug, Clone)]
+pub struct NodeQuery {
+    decided: Option<ProductionNode>,
+    /// The executables to run `--version` on, in order, with where each came from.
+    candidates: Vec<(PathBuf, NodeSource, String)>,
+    probe: fn(&Path) -> Option<Version>,
+    answer: OnceLock<ProductionNode>,
+}
+
+impl NodeQuery {
+    /// Not decided: a layout discovered without asking (library callers, tests).
+    pub fn unknown(why: &str) -> Self {
+        Self::known(ProductionNode::unknown(why))
+    }
+
+    fn known(node: ProductionNode) -> Self {
+        Self {
+            decided: Some(node),
+            candidates: Vec::new(),
+            probe,
+            answer: OnceLock::new(),
+        }
+    }
+
+    /// The production Node version, running `node --version` now if nothing cheaper decided it.
+    pub fn answer(&self) -> &ProductionNode {
+        if let Some(node) = &self.decided {
+            return node;
+        }
+        self.answer.get_or_init(|| {
+            for (path, from, detail) in &self.candidates {
+                if let Some(version) = (self.probe)(path) {
+                    return ProductionNode {
+                        version: Some(version),
+                        from: *from,
+                        detail: Some(detail.clone()),
+                    };
+                }
+            }
+            ProductionNode::unknown(
+                "no --node, no engines.node with a lower bound in package.json, and no node found to run",
+            )
+        })
+    }
+
+    /// The answer if one is known without running anything more: for the report, which must
+    /// not start a `node` that no finding needed.
+    pub fn answered(&self) -> Option<&ProductionNode> {
+        self.decided.as_ref().or_else(|| self.answer.get())
+    }
+}
+
+/// `"node"` in the JSON report: the answer, or `null` when no finding needed it.
+impl Serialize for NodeQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.answered().serialize(s)
+    }
+}
+
+/// Decides where production's Node version comes from (see the module comment).
+pub fn decide(flag: Option<Version>, project_dir: &Path) -> Result<NodeQuery, InputError> {
     let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    decide_with(flag, project_dir, &env, &probe)
+    decide_with(flag, project_dir, &env, probe)
 }
 
 /// [`decide`] with the environment and the probe given (for tests).
@@ -92,48 +155,44 @@ pub fn decide_with(
     flag: Option<Version>,
     project_dir: &Path,
     env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-    probe: &dyn Fn(&Path) -> Option<Version>,
-) -> Result<ProductionNode, InputError> {
+    probe: fn(&Path) -> Option<Version>,
+) -> Result<NodeQuery, InputError> {
     if let Some(version) = flag {
-        return Ok(ProductionNode {
+        return Ok(NodeQuery::known(ProductionNode {
             version: Some(version),
             from: NodeSource::Flag,
             detail: None,
-        });
+        }));
     }
     if let Some((range, Some(version))) = engines_node(project_dir)? {
-        return Ok(ProductionNode {
+        return Ok(NodeQuery::known(ProductionNode {
             version: Some(version),
             from: NodeSource::Engines,
             detail: Some(range),
-        });
+        }));
     }
-    let candidates = [
+    let mut candidates = Vec::new();
+    for (name, from) in [
         ("npm_node_execpath", NodeSource::NpmNodeExecpath),
         ("NODE", NodeSource::NodeEnv),
-    ];
-    for (name, from) in candidates {
+    ] {
         if let Some(path) = env(name) {
-            let path = std::path::PathBuf::from(path);
-            if let Some(version) = probe(&path) {
-                return Ok(ProductionNode {
-                    version: Some(version),
-                    from,
-                    detail: Some(path.display().to_string()),
-                });
-            }
+            let path = PathBuf::from(path);
+            let detail = path.display().to_string();
+            candidates.push((path, from, detail));
         }
     }
-    if let Some(version) = probe(Path::new("node")) {
-        return Ok(ProductionNode {
-            version: Some(version),
-            from: NodeSource::Path,
-            detail: Some("node on PATH".into()),
-        });
-    }
-    Ok(ProductionNode::unknown(
-        "no --node, no engines.node with a lower bound in package.json, and no node found to run",
-    ))
+    candidates.push((
+        PathBuf::from("node"),
+        NodeSource::Path,
+        "node on PATH".into(),
+    ));
+    Ok(NodeQuery {
+        decided: None,
+        candidates,
+        probe,
+        answer: OnceLock::new(),
+    })
 }
 
 /// `engines.node` of `<project>/package.json`: the range text and the lowest version it admits
@@ -294,22 +353,21 @@ pub fn probe(executable: &Path) -> Option<Version> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < Duration::from_secs(5) => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
+    // Read on a thread, so the answer comes as soon as node writes it and exits (a few ms, no
+    // polling), and a `node` that hangs is killed after 5 s.
+    let mut stdout = child.stdout.take()?;
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        let _ = send.send(text);
+    });
+    let answer = receive.recv_timeout(Duration::from_secs(5));
+    if answer.is_err() {
+        let _ = child.kill();
     }
-    let out = child.wait_with_output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let _ = child.wait();
+    let text = answer.ok()?;
     let line = text.lines().next()?.trim();
     // `v24.22.3`; anything else is not a node.
     line.starts_with('v')
@@ -395,12 +453,18 @@ mod tests {
             Some("node") => Some(v(20, 20, 2)),
             _ => None,
         };
-        let flag = decide_with(Some(v(20, 0, 0)), dir.path(), &env_npm, &probe).unwrap();
+        let flag = decide_with(Some(v(20, 0, 0)), dir.path(), &env_npm, probe)
+            .unwrap()
+            .answer()
+            .clone();
         assert_eq!(
             (flag.version, flag.from),
             (Some(v(20, 0, 0)), NodeSource::Flag)
         );
-        let engines = decide_with(None, dir.path(), &env_npm, &probe).unwrap();
+        let engines = decide_with(None, dir.path(), &env_npm, probe)
+            .unwrap()
+            .answer()
+            .clone();
         assert_eq!(
             (engines.version, engines.from),
             (Some(v(22, 18, 0)), NodeSource::Engines)
@@ -408,17 +472,26 @@ mod tests {
         assert!(engines.describe().contains("engines.node `>=22.18`"));
 
         let dir = project(r#"{"engines":{"node":"*"}}"#);
-        let build = decide_with(None, dir.path(), &env_npm, &probe).unwrap();
+        let build = decide_with(None, dir.path(), &env_npm, probe)
+            .unwrap()
+            .answer()
+            .clone();
         assert_eq!(
             (build.version, build.from),
             (Some(v(24, 22, 3)), NodeSource::NpmNodeExecpath)
         );
-        let path = decide_with(None, dir.path(), &env_none, &probe).unwrap();
+        let path = decide_with(None, dir.path(), &env_none, probe)
+            .unwrap()
+            .answer()
+            .clone();
         assert_eq!(
             (path.version, path.from),
             (Some(v(20, 20, 2)), NodeSource::Path)
         );
-        let none = decide_with(None, dir.path(), &env_none, &|_: &Path| None).unwrap();
+        let none = decide_with(None, dir.path(), &env_none, |_: &Path| None)
+            .unwrap()
+            .answer()
+            .clone();
         assert_eq!((none.version, none.from), (None, NodeSource::Unknown));
         assert!(none.describe().starts_with("an unknown Node version"));
     }
@@ -433,10 +506,10 @@ mod tests {
             r#"{"engines":"#,
         ] {
             let dir = project(text);
-            let err = decide_with(None, dir.path(), &env, &probe).unwrap_err();
+            let err = decide_with(None, dir.path(), &env, probe).unwrap_err();
             assert!(err.to_string().contains("package.json"), "{err}");
             // --node decides before package.json is read.
-            assert!(decide_with(Some(v(24, 0, 0)), dir.path(), &env, &probe).is_ok());
+            assert!(decide_with(Some(v(24, 0, 0)), dir.path(), &env, probe).is_ok());
         }
     }
 
