@@ -53,7 +53,7 @@ enum UseCache {
     /// `build_env`).
     DynamicIo,
     /// `experimental.useCache` (15.2–15.5).
-    UseCacheFlag,
+    ExperimentalFlag,
     /// Top-level `cacheComponents` (16.0+).
     CacheComponents,
 }
@@ -136,16 +136,16 @@ const LINES: &[Line] = &[
         build_env: &[("NEXT_PRIVATE_SKIP_CANARY_CHECK", "1")],
         ..line("15.1", "15.1.12", "19.0.0", UseCache::DynamicIo, &[])
     },
-    line("15.2", "15.2.9", "19.2.9", UseCache::UseCacheFlag, &[]),
-    line("15.3", "15.3.9", "19.2.9", UseCache::UseCacheFlag, &[]),
-    line("15.4", "15.4.11", "19.2.9", UseCache::UseCacheFlag, &[]),
+    line("15.2", "15.2.9", "19.2.9", UseCache::ExperimentalFlag, &[]),
+    line("15.3", "15.3.9", "19.2.9", UseCache::ExperimentalFlag, &[]),
+    line("15.4", "15.4.11", "19.2.9", UseCache::ExperimentalFlag, &[]),
     Line {
         node22: true,
         ..line(
             "15.5",
             "15.5.29",
             "19.2.9",
-            UseCache::UseCacheFlag,
+            UseCache::ExperimentalFlag,
             &[Variant::TopLevelKey],
         )
     },
@@ -466,7 +466,10 @@ impl Target<'_> {
     }
 
     fn isr_pages(&self) -> bool {
-        matches!(self.line.use_cache, UseCache::No | UseCache::UseCacheFlag)
+        matches!(
+            self.line.use_cache,
+            UseCache::No | UseCache::ExperimentalFlag
+        )
     }
 
     fn isr_key(&self) -> &'static str {
@@ -544,7 +547,7 @@ impl Target<'_> {
         if self.uses_cache() {
             dirs.push("matrix/use-cache".to_string());
             dirs.push(
-                if self.line.use_cache == UseCache::UseCacheFlag {
+                if self.line.use_cache == UseCache::ExperimentalFlag {
                     "matrix/cached-dynamic"
                 } else {
                     "matrix/cached-connection"
@@ -614,7 +617,7 @@ impl Target<'_> {
         match self.line.use_cache {
             UseCache::No => {}
             UseCache::DynamicIo => experimental.push("dynamicIO: true".to_string()),
-            UseCache::UseCacheFlag => experimental.push("useCache: true".to_string()),
+            UseCache::ExperimentalFlag => experimental.push("useCache: true".to_string()),
             UseCache::CacheComponents => top.push("cacheComponents: true".to_string()),
         }
         let use_cache = format!(
@@ -666,7 +669,7 @@ impl Target<'_> {
             };
             let flag = match self.line.use_cache {
                 UseCache::DynamicIo => "`experimental.dynamicIO`",
-                UseCache::UseCacheFlag => "`experimental.useCache`",
+                UseCache::ExperimentalFlag => "`experimental.useCache`",
                 _ => "`cacheComponents`",
             };
             s.push_str(&format!(", {key} = `use-cache-handler.mjs`, {flag}"));
@@ -1183,7 +1186,8 @@ fn line_facts(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
 /// Which config file names the line reads (`ConfigTs`, `ConfigMts`, `LoneCjsConfigIgnored`):
 /// the line's own `loadConfig` (`next/dist/server/config`, run on the row's Node) in a directory
 /// holding only `next.config.<ext>`, which sets `env.GRAFT_PROBE`. Outcomes: `loaded`,
-/// `ignored` (the default config, silently) or `rejected` (loadConfig throws).
+/// `ignored` (the default config, silently) or `rejected` (loadConfig throws: "… is not
+/// supported" for a name the line does not read, another error for one it read and failed on).
 fn config_files(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
     const SCRIPT: &str = r#"
 const [dir, modules] = process.argv.slice(1);
@@ -1248,7 +1252,15 @@ loadConfig('phase-production-build', dir, { silent: true }).then(
         n.push(format!("next.config.{ext} alone: {outcome}"));
         outcomes.push((ext, outcome));
     }
-    let loaded = |ext: &str| outcomes.iter().any(|(e, o)| *e == ext && o == "loaded");
+    // A config the line reads but fails to transpile here (15.4–16.0 want the `typescript`
+    // package for next.config.ts, which the matrix does not install) is still one of its
+    // config file names: only "… is not supported" or silence means the name is not read.
+    let loaded = |ext: &str| {
+        outcomes.iter().any(|(e, o)| {
+            *e == ext
+                && (o == "loaded" || (o.starts_with("rejected") && !o.contains("is not supported")))
+        })
+    };
     let outcome = |ext: &str| {
         outcomes
             .iter()
