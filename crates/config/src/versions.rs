@@ -129,115 +129,115 @@ const TABLE: &[Row] = &[
         fact: Fact::LegacyIsrKey,
         from: v(13, 4, 0),
         until: Some(v(14, 1, 0)),
-        source: "docs/version-facts.md §2",
+        source: "docs/versions.md#next-13-5-webpack-node-24 #next-14-0-webpack-node-24 #next-14-1-webpack-node-24-legacy-key; upstream: docs/version-facts.md §2",
     },
     Row {
         fact: Fact::CacheHandlerKey,
         from: v(14, 1, 0),
         until: None,
-        source: "docs/version-facts.md §2",
+        source: "docs/versions.md#next-14-1-webpack-node-24 #next-14-2-webpack-node-24 #next-16-4-turbopack-node-24; upstream: docs/version-facts.md §2",
     },
     Row {
         fact: Fact::LegacyKeyIgnored,
         from: v(14, 1, 0),
         until: None,
-        source: "14.1 dist/server/config.js warnOptionHasBeenDeprecated",
+        source: "docs/versions.md#next-14-1-webpack-node-24-legacy-key; upstream: 14.1 dist/server/config.js warnOptionHasBeenDeprecated",
     },
     Row {
         fact: Fact::ExperimentalCacheHandlers,
         from: v(15, 0, 0),
         until: Some(v(16, 0, 0)),
-        source: "docs/version-facts.md §2",
+        source: "docs/versions.md#next-15-0-webpack-node-24 #next-15-5-webpack-node-24 #next-15-5-webpack-node-24-top-level-cache-handlers; upstream: docs/version-facts.md §2",
     },
     Row {
         fact: Fact::TopLevelCacheHandlers,
         from: v(16, 0, 0),
         until: None,
-        source: "PR #85157",
+        source: "docs/versions.md#next-16-0-turbopack-node-24 #next-16-0-webpack-node-24 #next-15-5-webpack-node-24-top-level-cache-handlers; upstream: PR #85157",
     },
     Row {
         fact: Fact::ExperimentalCacheHandlersDeprecated,
         from: v(16, 0, 0),
         until: None,
-        source: "v16.0.11 config.ts L202-230",
+        source: "docs/versions.md#next-16-0-turbopack-node-24-experimental-cache-handlers; upstream: v16.0.11 config.ts L202-230",
     },
     Row {
         fact: Fact::PreloadBug,
         from: v(15, 0, 0),
         until: Some(v(15, 2, 0)),
-        source: "#72552, fixed by PR #74622 in 15.2.0",
+        source: "docs/versions.md#next-15-0-webpack-node-24 #next-15-1-webpack-node-20 #next-15-1-webpack-node-24 #next-15-2-webpack-node-24; upstream: #72552, fixed by PR #74622 in 15.2.0",
     },
     Row {
         fact: Fact::FileUrlHandlers,
         from: v(16, 3, 0),
         until: None,
-        source: "PR #90370",
+        source: "docs/versions.md#next-16-2-turbopack-node-24-file-url #next-16-3-turbopack-node-24-file-url; upstream: PR #90370",
     },
     Row {
         fact: Fact::ServerFilesJsTwin,
         from: v(16, 1, 0),
         until: None,
-        source: "v16.4.6 build/index.ts L812-815",
+        source: "docs/versions.md#next-16-0-turbopack-node-24 #next-16-1-turbopack-node-24; upstream: v16.4.6 build/index.ts L812-815",
     },
     Row {
         fact: Fact::HandlersCjsOnly,
         from: v(13, 4, 0),
         until: Some(v(14, 1, 0)),
-        source: "13.4.19 next-server.js L219-222",
+        source: "docs/versions.md#next-14-0-webpack-node-24-esm-isr-handler #next-14-1-webpack-node-24-esm-isr-handler; upstream: 13.4.19 next-server.js L219-222",
     },
     Row {
         fact: Fact::ConfigTs,
         from: v(15, 0, 0),
         until: None,
-        source: "CONFIG_FILES",
+        source: "docs/versions.md#next-14-2-webpack-node-24 #next-15-0-webpack-node-24; upstream: CONFIG_FILES",
     },
     Row {
         fact: Fact::ConfigMts,
         from: v(16, 0, 0),
         until: None,
-        source: "CONFIG_FILES",
+        source: "docs/versions.md#next-15-5-webpack-node-24 #next-16-0-turbopack-node-24; upstream: CONFIG_FILES",
     },
     Row {
         fact: Fact::LoneCjsConfigIgnored,
         from: v(13, 4, 0),
         until: Some(v(15, 0, 0)),
-        source: "docs/version-facts.md §4",
+        source: "docs/versions.md#next-14-2-webpack-node-24 #next-15-0-webpack-node-24; upstream: docs/version-facts.md §4",
     },
     Row {
         fact: Fact::UseCacheDirective,
         from: v(15, 0, 0),
         until: None,
-        source: "docs/version-facts.md §2 ('use cache' and cacheHandlers arrive in 15.0)",
+        source: "docs/versions.md#next-15-0-webpack-node-24; upstream: docs/version-facts.md §2 ('use cache' and cacheHandlers arrive in 15.0)",
     },
     Row {
         fact: Fact::UseCacheInterfaceV1,
         from: v(15, 0, 0),
         until: Some(v(16, 0, 0)),
-        source: "cache-handlers/types.ts",
+        source: "docs/versions.md#next-15-0-webpack-node-24 #next-15-2-webpack-node-24; upstream: cache-handlers/types.ts",
     },
     Row {
         fact: Fact::UseCacheInterfaceV2,
         from: v(15, 3, 0),
         until: Some(v(16, 0, 0)),
-        source: "v15.3.9 use-cache-wrapper.ts L712",
+        source: "docs/versions.md#next-15-2-webpack-node-24 #next-15-3-webpack-node-24 #next-15-5-webpack-node-24; upstream: v15.3.9 use-cache-wrapper.ts L712",
     },
     Row {
         fact: Fact::UseCacheInterfaceV3,
         from: v(16, 0, 0),
         until: None,
-        source: "v16.0.11 cache-handlers/types.ts",
+        source: "docs/versions.md#next-16-0-turbopack-node-24 #next-16-4-turbopack-node-24; upstream: v16.0.11 cache-handlers/types.ts",
     },
     Row {
         fact: Fact::MissingUseCacheHandlerSilent,
         from: v(15, 0, 0),
         until: Some(v(16, 4, 0)),
-        source: "docs/version-facts.md §7",
+        source: "docs/versions.md#next-15-0-webpack-node-24 #next-15-5-webpack-node-24 #next-16-3-turbopack-node-24; upstream: docs/version-facts.md §7",
     },
     Row {
         fact: Fact::MissingUseCacheHandlerFatal,
         from: v(16, 4, 0),
         until: None,
-        source: "docs/version-facts.md §7",
+        source: "docs/versions.md#next-16-3-turbopack-node-24 #next-16-4-turbopack-node-24; upstream: docs/version-facts.md §7",
     },
 ];
 
@@ -440,6 +440,32 @@ mod tests {
         assert!(facts(v(14, 2, 35)).use_cache_method_sets().is_empty());
         assert_eq!(facts(v(15, 5, 29)).use_cache_method_sets().len(), 2);
         assert_eq!(facts(v(16, 0, 0)).use_cache_method_sets().len(), 1);
+    }
+
+    /// Every row of the Next.js table cites the row(s) of the build matrix that prove it
+    /// (`docs/versions.md#<row id>`, written by `scripts/test-matrix`), and each cited row is in
+    /// the committed table.
+    #[test]
+    fn every_fact_cites_a_matrix_row() {
+        let matrix = include_str!("../../../docs/versions.md");
+        for row in TABLE {
+            // `docs/versions.md#<id> #<id>…; upstream: …`
+            let rows = row.source.split("; upstream:").next().unwrap_or("");
+            let Some(cited) = rows.strip_prefix("docs/versions.md#") else {
+                panic!(
+                    "{:?} cites no docs/versions.md row: {:?}",
+                    row.fact, row.source
+                );
+            };
+            let ids: Vec<&str> = cited.split(" #").map(str::trim).collect();
+            for id in ids {
+                assert!(
+                    matrix.contains(&format!("<a id=\"{id}\"></a>")),
+                    "{:?} cites docs/versions.md#{id}, which is not in its table",
+                    row.fact
+                );
+            }
+        }
     }
 
     #[test]
