@@ -480,7 +480,13 @@ fn ensure_install(app: &App, layers: &Layers) -> PathBuf {
     let deps = app_dependencies(app, layers);
     let dir = cache_dir().join(format!("next-{}", app.next));
     let marker = dir.join(".graft-e2e-installed");
-    let wanted = serde_json::to_string(&deps).expect("serialize deps");
+    // Sorted by name, so that the same dependencies written in another order (a generated
+    // package.json, serde_json's preserve_order) share the install instead of replacing it.
+    let sorted: std::collections::BTreeMap<String, Value> = deps
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let wanted = serde_json::to_string(&sorted).expect("serialize deps");
     if let Ok(have) = fs::read_to_string(&marker) {
         if have == wanted && dir.join("node_modules/next/package.json").is_file() {
             return dir.join("node_modules");
