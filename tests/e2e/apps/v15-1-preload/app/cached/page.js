@@ -2,6 +2,11 @@
 // 'use cache' handler at request time, not only at build.
 import { Suspense } from 'react';
 import { connection } from 'next/server';
+import { logEvent } from '../../lib/dep.js';
+
+// When this module is evaluated: `preloadEntriesOnStart` does it before the first request,
+// capturing the default 'use cache' handler (#72552); the test waits for this line.
+logEvent('page', 'evaluate');
 
 async function getValue() {
   'use cache';
