@@ -31,6 +31,7 @@ const CASES = [
   "'use cache' handler dropped",
   'line facts',
   'config files',
+  "'use cache' interfaces",
 ];
 const mark = (c) => (!c ? '—' : c.status === 'pass' ? 'pass' : c.status === 'fail' ? '**FAIL**' : '—');
 const esc = (s) => String(s).replace(/\|/g, '\\|');

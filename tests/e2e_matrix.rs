@@ -835,9 +835,17 @@ fn run_build(target: &Target, full: bool) -> Vec<String> {
         if newest {
             row.case("line facts", |n| line_facts(target, &built, node, n));
             row.case("config files", |n| config_files(target, &built, node, n));
+            if target.uses_cache() {
+                row.case("'use cache' interfaces", |n| {
+                    interfaces(target, &built, node, n)
+                });
+            } else {
+                row.skip("'use cache' interfaces", "no 'use cache' before 15.0");
+            }
         } else {
             row.skip("line facts", "Node 24 row");
             row.skip("config files", "Node 24 row");
+            row.skip("'use cache' interfaces", "Node 24 row");
         }
         row.write();
         failures.extend(row.failed());
@@ -1280,6 +1288,78 @@ loadConfig('phase-production-build', dir, { silent: true }).then(
         outcome("cjs") == "ignored",
         target.has(Fact::LoneCjsConfigIgnored),
         "LoneCjsConfigIgnored"
+    );
+}
+
+/// The `'use cache'` handler cut down to one interface at a time (`GRAFT_USE_CACHE_SHAPE`, read
+/// by the handler at startup): a shape the table accepts for the line
+/// (`use_cache_method_sets`, from `UseCacheInterfaceV1/V2/V3`) must serve `/cached` through the
+/// handler; what the other shapes do is recorded. On the #72552 lines, on a grafted copy.
+fn interfaces(target: &Target, build: &Build, node: Node, n: &mut Vec<String>) {
+    const SHAPES: [(&str, &[&str]); 3] = [
+        ("v1", &["get", "set", "expireTags", "receiveExpiredTags"]),
+        (
+            "v2",
+            &["get", "set", "refreshTags", "getExpiration", "expireTags"],
+        ),
+        (
+            "v3",
+            &["get", "set", "refreshTags", "getExpiration", "updateTags"],
+        ),
+    ];
+    let accepted_sets = facts(target.version).use_cache_method_sets();
+    let copy = target.preload_bug().then(|| {
+        let copy = copy_project(build, "shapes");
+        graft(&copy.dir).assert(0, &[]);
+        copy
+    });
+    let mut failures = Vec::new();
+    for (name, methods) in SHAPES {
+        let accepted = accepted_sets
+            .iter()
+            .any(|set| set.len() == methods.len() && set.iter().all(|m| methods.contains(m)));
+        let env = [("GRAFT_USE_CACHE_SHAPE".to_string(), name.to_string())];
+        let label = format!("matrix-shape-{name}");
+        let server = match &copy {
+            Some(c) => c.start_server_with(node, &label, &env),
+            None => build.start_server_with(node, &label, &env),
+        };
+        let paths = ["/cached", "/cached", "/"];
+        let codes = get_all(&server, &paths);
+        let used = server.count("default", "get") > 0 && server.count("default", "set") > 0;
+        let works = used && codes.iter().all(|c| *c == 200);
+        let errors = server
+            .server_log()
+            .lines()
+            .filter(|l| l.contains("Error") || l.contains("is not a function"))
+            .map(|l| l.trim().chars().take(100).collect::<String>())
+            .next();
+        n.push(format!(
+            "{name} ({}): {}{}{}",
+            if accepted {
+                "accepted"
+            } else {
+                "not in the table"
+            },
+            statuses(&paths, &codes),
+            if used {
+                ", handler used"
+            } else {
+                ", handler not used"
+            },
+            errors
+                .map(|e| format!(", server says {e:?}"))
+                .unwrap_or_default()
+        ));
+        if accepted && !works {
+            failures.push(format!("{name}\n{}", server.diagnostics()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "an interface the table accepts for next@{} was not used: {}",
+        target.line.next,
+        failures.join("\n")
     );
 }
 

@@ -591,6 +591,16 @@ impl Build {
     pub fn start_server_on(&self, node: Node, label: &str) -> MovedServer {
         start_moved_server_on(node, &self.dir, &self.root, label)
     }
+
+    /// As [`Build::start_server_on`], with `env` set for the server.
+    pub fn start_server_with(
+        &self,
+        node: Node,
+        label: &str,
+        env: &[(String, String)],
+    ) -> MovedServer {
+        start_moved_server_with(node, &self.dir, &self.root, label, env)
+    }
 }
 
 /// Returns the app's build, building it first when its inputs changed or it never ran.
@@ -790,6 +800,16 @@ impl ProjectCopy {
     pub fn start_server_on(&self, node: Node, label: &str) -> MovedServer {
         start_moved_server_on(node, &self.dir, &self.scratch.dir, label)
     }
+
+    /// As [`ProjectCopy::start_server_on`], with `env` set for the server.
+    pub fn start_server_with(
+        &self,
+        node: Node,
+        label: &str,
+        env: &[(String, String)],
+    ) -> MovedServer {
+        start_moved_server_with(node, &self.dir, &self.scratch.dir, label, env)
+    }
 }
 
 /// A copy of a built project: node_modules hard-linked (only ever read or deleted from), the
@@ -899,6 +919,17 @@ pub fn start_moved_server_away(project: &Path, away: &Path, label: &str) -> Move
 
 /// As [`start_moved_server_away`], with `node` running `server.js`.
 pub fn start_moved_server_on(node: Node, project: &Path, away: &Path, label: &str) -> MovedServer {
+    start_moved_server_with(node, project, away, label, &[])
+}
+
+/// As [`start_moved_server_on`], with `env` set for the server on top of the suite's.
+pub fn start_moved_server_with(
+    node: Node,
+    project: &Path,
+    away: &Path,
+    label: &str,
+    env: &[(String, String)],
+) -> MovedServer {
     let moved = Scratch {
         dir: unique(&format!("moved-{label}")),
     };
@@ -919,7 +950,7 @@ pub fn start_moved_server_on(node: Node, project: &Path, away: &Path, label: &st
     if project.join("public").is_dir() {
         copy_tree(&project.join("public"), &server_dir.join("public"));
     }
-    start_server_on(node, moved, &server_dir, away, &[])
+    start_server_on(node, moved, &server_dir, away, env)
 }
 
 /// `relativeAppDir` from the build's `required-server-files.json` (`""` in a single package).
@@ -1063,6 +1094,11 @@ impl MovedServer {
     pub fn executable(&self) -> PathBuf {
         fs::read_link(format!("/proc/{}/exe", self.pid))
             .unwrap_or_else(|e| panic!("read /proc/{}/exe: {e}", self.pid))
+    }
+
+    /// What `node server.js` printed so far (stdout and stderr).
+    pub fn server_log(&self) -> String {
+        fs::read_to_string(&self.output).unwrap_or_default()
     }
 
     /// Everything a failing assertion should show: server output and the handler log.

@@ -63,4 +63,18 @@ const handler = {
   },
 };
 
+// GRAFT_USE_CACHE_SHAPE=v1|v2|v3 (set on the server by the matrix's interface case) keeps only
+// the methods of one interface: 15.0–15.2 (v1), 15.3–15.5 (v2), 16.x (v3).
+const SHAPES = {
+  v1: ['get', 'set', 'expireTags', 'receiveExpiredTags'],
+  v2: ['get', 'set', 'refreshTags', 'getExpiration', 'expireTags'],
+  v3: ['get', 'set', 'refreshTags', 'getExpiration', 'updateTags'],
+};
+const shape = SHAPES[process.env.GRAFT_USE_CACHE_SHAPE];
+if (shape) {
+  for (const method of Object.keys(handler)) {
+    if (!shape.includes(method)) delete handler[method];
+  }
+}
+
 export default handler;
