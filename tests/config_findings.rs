@@ -418,3 +418,37 @@ fn use_cache_from_the_build_feeds_singular_for_use_cache() {
     );
     assert_eq!(check_slugs(actions.path()), (vec![], vec![]));
 }
+
+/// A config that picks its key by the installed Next version (as the version matrix's app
+/// does): the branch the build did not take names a key this version does not read. With the
+/// build's record (only the key it took), that branch is not a finding; before a build, or when
+/// the build did record the key, it still is.
+#[test]
+fn wrong_key_for_version_only_for_a_branch_the_build_took() {
+    let src = "const legacy = require('next/package.json').version.startsWith('13.')\nmodule.exports = {\n  cacheHandler: legacy ? undefined : require.resolve('./cache-handler.js'),\n  experimental: legacy ? { incrementalCacheHandlerPath: require.resolve('./cache-handler.js') } : {},\n}\n";
+    let (p, a) = project("next.config.js", src);
+    let handler = p.dir.path().join("cache-handler.js");
+    let handler = handler.to_str().unwrap();
+    // Next 13.5 took the legacy branch: only the legacy key is recorded.
+    let legacy_build = [rec("experimental.incrementalCacheHandlerPath", handler)];
+    let f = config_findings(&a, Some(&legacy_build), Some(V14_0), false, None);
+    assert!(!slugs(&f).contains(&Slug::WrongKeyForVersion), "{f:#?}");
+    // Next 16.4 took the other one: the legacy key's branch is not judged either.
+    let current_build = [rec("cacheHandler", handler)];
+    let f = config_findings(&a, Some(&current_build), Some(V16), false, None);
+    assert!(!slugs(&f).contains(&Slug::LegacyKeyIgnored), "{f:#?}");
+    // Before a build nothing says which branch runs.
+    only(
+        &config_findings(&a, None, Some(V14_0), false, None),
+        Slug::WrongKeyForVersion,
+    );
+    // A build that recorded the unread key did take its branch.
+    let both = [
+        rec("cacheHandler", handler),
+        rec("experimental.incrementalCacheHandlerPath", handler),
+    ];
+    only(
+        &config_findings(&a, Some(&both), Some(V14_0), false, None),
+        Slug::WrongKeyForVersion,
+    );
+}

@@ -29,7 +29,7 @@ pub fn config_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(v) = version {
-        version_findings(analysis, v, &mut out);
+        version_findings(analysis, v, recorded, &mut out);
     }
     relative_path_next_start(analysis, deployment, &mut out);
     singular_for_use_cache(analysis, version, uses_use_cache, &mut out);
@@ -68,10 +68,32 @@ fn names_handler(r: &ConfigRef) -> bool {
     r.candidates.iter().any(|c| c.value.names_handler())
 }
 
-fn version_findings(a: &ConfigAnalysis, v: Version, out: &mut Vec<Finding>) {
+/// Whether the build took none of `r`'s branches: every branch that names a handler sits behind
+/// a condition, and the build recorded no value for the key. A config that picks its keys by
+/// condition (by the installed Next version, an environment variable) then only holds keys for
+/// other builds, which the version findings must not judge (shown by the version matrix,
+/// tests/e2e/FINDINGS.md §9). Before a build nothing is known, and they are judged.
+fn no_branch_taken(r: &ConfigRef, recorded: Option<&[RecordedHandler]>) -> bool {
+    let Some(recorded) = recorded else {
+        return false;
+    };
+    let key = r.key.display();
+    r.candidates
+        .iter()
+        .filter(|c| c.value.names_handler())
+        .all(|c| c.condition.is_some())
+        && !recorded.iter().any(|h| h.key == key)
+}
+
+fn version_findings(
+    a: &ConfigAnalysis,
+    v: Version,
+    recorded: Option<&[RecordedHandler]>,
+    out: &mut Vec<Finding>,
+) {
     let f = facts(v);
     for r in &a.refs {
-        if !names_handler(r) {
+        if !names_handler(r) || no_branch_taken(r, recorded) {
             continue;
         }
         match &r.key {
