@@ -42,6 +42,7 @@ pub struct Common {
 impl Common {
     /// The project's layout, served as `--mode` says.
     pub fn layout(&self) -> Result<layout::Layout, InputError> {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
         layout::discover_as(&self.project, self.dist_dir.as_deref(), self.mode)
     }
 }
@@ -67,6 +68,7 @@ pub fn check(common: &Common) -> Result<Outcome, InputError> {
     // Never read a tree that a graft is writing: wait for it (shared with other checks).
     let _lock = crate::apply::lock_shared(&layout.dist_dir)?;
     let recorded = if layout.has_build() {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
         Some(manifest::read(&layout)?)
     } else {
         None
