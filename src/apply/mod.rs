@@ -104,8 +104,9 @@ pub enum Durability {
 pub fn apply(layout: &Layout, plan: &Plan, durability: Durability) -> Result<Applied, InputError> {
     let allowed = normalize(&layout.dist_dir);
     let mut plain_dirs = PlainDirs::default();
+    let mut missing = std::collections::HashSet::new();
     for action in &plan.actions {
-        check_destination(&allowed, action, &mut plain_dirs)?;
+        check_destination(&allowed, action, &mut plain_dirs, &mut missing)?;
     }
     remove_stale_staging(&allowed, plan);
     let mut created = CreatedDirs::default();
@@ -239,7 +240,13 @@ struct StagedWrite {
     staged: Staged,
     target: PathBuf,
     action: usize,
+    /// A copy whose bytes apply read and wrote itself: their identity.
+    known: Option<crate::trace::KnownText>,
 }
+
+/// Copies up to this size are read and written by apply (their bytes are then known to the
+/// verification); bigger ones (native addons, assets) are copied by the kernel.
+const KNOWN_COPY_LIMIT: u64 = 1 << 20;
 
 /// Stages every write of the plan, in plan order. (Staging on several threads was measured: no
 /// faster, file creation serializes in the file system.)
@@ -276,6 +283,7 @@ fn stage_one(
     action: &Action,
 ) -> Result<Option<(StagedWrite, &'static str)>, InputError> {
     let target = action.destination().to_path_buf();
+    let mut known = None;
     let staged = match action {
         Action::CopyFile { from, .. } => {
             let meta = fs::metadata(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
@@ -286,7 +294,20 @@ fn stage_one(
                 fs::File::open(from).map_err(|e| err(from, format!("cannot read: {e}")))?;
             let temp = stage_file(
                 &target,
-                |file| std::io::copy(&mut source, file).map(|_| ()),
+                |file| {
+                    if meta.len() > KNOWN_COPY_LIMIT {
+                        return std::io::copy(&mut source, file).map(|_| ());
+                    }
+                    // Read and written here (not `copy_file_range`, measured no faster for
+                    // these small files, docs/performance.md), so the bytes in the copy are
+                    // known: the verification after apply trusts them instead of reading the
+                    // copy again, for as long as its stamp stays the one taken now.
+                    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+                    std::io::Read::read_to_end(&mut source, &mut bytes)?;
+                    file.write_all(&bytes)?;
+                    known = Some(crate::trace::KnownText::of(&bytes));
+                    Ok(())
+                },
                 Some(meta.permissions()),
             )?;
             (Staged::File(temp), "copied")
@@ -347,6 +368,7 @@ fn stage_one(
             staged: staged.0,
             target,
             action: index,
+            known,
         },
         staged.1,
     )))
@@ -376,6 +398,10 @@ fn commit(
                 crate::platform::rename_replacing(&temp, &target)
                     .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
                 let _ = temp.keep();
+                // Stamped after the rename, which sets the inode's ctime.
+                if let (Some(text), Ok(meta)) = (write.known, fs::symlink_metadata(&target)) {
+                    crate::trace::remember(&target, text, crate::platform::file_stamp(&meta));
+                }
             }
             Staged::Link(mut guard) => {
                 crate::platform::rename_replacing(&guard.path, &target)
@@ -421,7 +447,9 @@ fn stage_file(
     // Not synced here: with `Durability::Disk`, `apply` syncs the file system once after staging
     // everything.
     if let Some(permissions) = permissions {
-        fs::set_permissions(temp.path(), permissions)
+        // Through the open file: no second walk of the path.
+        temp.as_file()
+            .set_permissions(permissions)
             .map_err(|e| err(target, format!("cannot set permissions: {e}")))?;
     }
     Ok(temp.into_temp_path())
@@ -472,6 +500,7 @@ fn check_destination(
     allowed: &Path,
     action: &Action,
     plain_dirs: &mut PlainDirs,
+    missing: &mut std::collections::HashSet<PathBuf>,
 ) -> Result<(), InputError> {
     let dest = action.destination();
     let plain = dest.is_absolute()
@@ -498,9 +527,19 @@ fn check_destination(
         if plain_dirs.0.contains(&current) {
             continue;
         }
+        // A directory that does not exist has nothing below it, no symlink and no file to
+        // replace (nothing is created before every destination is checked): thousands of new
+        // files share a few new directories, each looked at once.
+        if missing.contains(&current) {
+            return Ok(());
+        }
         let meta = fs::symlink_metadata(&current);
         if meta.as_ref().is_ok_and(|m| m.is_dir()) {
             plain_dirs.0.insert(current.clone());
+        }
+        if matches!(&meta, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+            missing.insert(current);
+            return Ok(());
         }
         if meta.is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(err(
@@ -709,7 +748,13 @@ mod tests {
                 handlers: vec![],
                 replaces: false,
             };
-            assert!(check_destination(&allowed, &action, &mut PlainDirs::default()).is_err());
+            assert!(check_destination(
+                &allowed,
+                &action,
+                &mut PlainDirs::default(),
+                &mut Default::default()
+            )
+            .is_err());
         }
         // A symlink on the way is refused too (where this OS lets the test create one: a
         // Windows without Developer Mode, or Wine, does not).
@@ -721,7 +766,13 @@ mod tests {
                     handlers: vec![],
                     replaces: false,
                 };
-                assert!(check_destination(&allowed, &action, &mut PlainDirs::default()).is_err());
+                assert!(check_destination(
+                    &allowed,
+                    &action,
+                    &mut PlainDirs::default(),
+                    &mut Default::default()
+                )
+                .is_err());
             }
             Err(e) if cfg!(windows) => eprintln!("no symlink on this Windows: {e}"),
             Err(e) => panic!("symlink: {e}"),
@@ -732,6 +783,12 @@ mod tests {
             handlers: vec![],
             replaces: false,
         };
-        assert!(check_destination(&allowed, &ok, &mut PlainDirs::default()).is_ok());
+        assert!(check_destination(
+            &allowed,
+            &ok,
+            &mut PlainDirs::default(),
+            &mut Default::default()
+        )
+        .is_ok());
     }
 }
