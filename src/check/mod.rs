@@ -437,34 +437,38 @@ impl<'a> Checker<'a> {
     ) -> (Option<Closure>, Option<Closure>) {
         use crate::timing::{span, Phase};
         let source = source.filter(|s| !self.traced.iter().any(|(path, _)| path == s));
-        let trace_source = |s: &Path| self.source_tracer.trace(&[s.to_path_buf()]);
-        let trace_deployed = |d: &Path| {
+        let cores = crate::trace::cores();
+        let trace_source =
+            |s: &Path, workers| self.source_tracer.trace_on(&[s.to_path_buf()], workers);
+        let trace_deployed = |d: &Path, workers| {
             let tracer = self.deployed_tracer.as_ref()?;
-            Some(tracer.trace(&[d.to_path_buf()]))
+            Some(tracer.trace_on(&[d.to_path_buf()], workers))
         };
         match (source, deployed) {
             (Some(s), Some(d)) => {
                 let _t = span(Phase::Trace);
+                // Half the cores each (one each on two cores).
+                let (for_source, for_tree) = (cores.div_ceil(2), (cores / 2).max(1));
                 std::thread::scope(|scope| {
                     let in_tree = std::thread::Builder::new()
-                        .spawn_scoped(scope, || trace_deployed(d))
+                        .spawn_scoped(scope, || trace_deployed(d, for_tree))
                         .ok();
-                    let source = trace_source(s);
+                    let source = trace_source(s, for_source);
                     // A trace returns problems, never panics; if the thread could not start or
                     // ended badly, the tree is traced here.
                     let in_tree = in_tree
                         .and_then(|h| h.join().ok())
-                        .unwrap_or_else(|| trace_deployed(d));
+                        .unwrap_or_else(|| trace_deployed(d, cores));
                     (Some(source), in_tree)
                 })
             }
             (Some(s), None) => {
                 let _t = span(Phase::Trace);
-                (Some(trace_source(s)), None)
+                (Some(trace_source(s, cores)), None)
             }
             (None, Some(d)) => {
                 let _t = span(Phase::Verify);
-                (None, trace_deployed(d))
+                (None, trace_deployed(d, cores))
             }
             (None, None) => (None, None),
         }

@@ -195,8 +195,16 @@ impl Tracer {
         }
     }
 
-    /// Trace the closure of `entries` (absolute file paths). Never panics; problems are data.
+    /// Trace the closure of `entries` (absolute file paths), with a worker thread per core. Never
+    /// panics; problems are data.
     pub fn trace(&self, entries: &[PathBuf]) -> Closure {
+        self.trace_on(entries, cores())
+    }
+
+    /// `trace` with `workers` threads (at least 1): for two traces run side by side, so that
+    /// together they use one thread per core (each thread's stack and allocator arena is
+    /// memory).
+    pub fn trace_on(&self, entries: &[PathBuf], workers: usize) -> Closure {
         self.resolvers.clear_cache();
         let fsx = Fsx::default();
         let mut state = State::default();
@@ -259,7 +267,7 @@ impl Tracer {
             parsed: FxHashSet::default(),
             active: 0,
         };
-        run_workers(work, |file| self.process_file(file, &fsx)).finish()
+        run_workers(work, workers, |file| self.process_file(file, &fsx)).finish()
     }
 
     fn inside(&self, real: &Path) -> bool {
@@ -781,15 +789,12 @@ struct Work {
 /// nest `a + a + …` or `x => x => …` tens of thousands deep, and a stack overflow aborts the
 /// process. So workers reserve a large stack (address space, committed only when used). A file
 /// whose analysis panics (a bug, never expected) becomes a problem instead of ending the trace.
-fn run_workers(work: Work, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> State {
+fn run_workers(work: Work, threads: usize, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> State {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::{Condvar, Mutex, PoisonError};
     const STACK: usize = 1024 * 1024 * 1024;
     const SMALL_STACK: usize = 64 * 1024 * 1024;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 8);
+    let threads = threads.clamp(1, 8);
     let shared = Mutex::new(work);
     let wake = Condvar::new();
     let worker = || loop {
@@ -855,4 +860,11 @@ fn run_workers(work: Work, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> Sta
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .state
+}
+
+/// The cores this process may use (2 when the OS does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
