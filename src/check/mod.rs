@@ -438,11 +438,13 @@ impl<'a> Checker<'a> {
         use crate::timing::{span, Phase};
         let source = source.filter(|s| !self.traced.iter().any(|(path, _)| path == s));
         let cores = crate::trace::cores();
-        let trace_source =
-            |s: &Path, workers| self.source_tracer.trace_on(&[s.to_path_buf()], workers);
+        let trace_source = |s: &Path, workers| {
+            self.source_tracer
+                .trace_on(&[s.to_path_buf()], workers, false)
+        };
         let trace_deployed = |d: &Path, workers| {
             let tracer = self.deployed_tracer.as_ref()?;
-            Some(tracer.trace_on(&[d.to_path_buf()], workers))
+            Some(tracer.trace_on(&[d.to_path_buf()], workers, true))
         };
         match (source, deployed) {
             (Some(s), Some(d)) => {

@@ -29,7 +29,7 @@ pub use parse_cache::{remember, same_known_bytes, KnownText};
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
@@ -198,17 +198,25 @@ impl Tracer {
     /// Trace the closure of `entries` (absolute file paths), with a worker thread per core. Never
     /// panics; problems are data.
     pub fn trace(&self, entries: &[PathBuf]) -> Closure {
-        self.trace_on(entries, cores())
+        self.trace_on(entries, cores(), false)
     }
 
-    /// `trace` with `workers` threads (at least 1): for two traces run side by side, so that
+    /// `trace` with `workers` threads (at least 1), for two traces run side by side, so that
     /// together they use one thread per core (each thread's stack and allocator arena is
-    /// memory).
-    pub fn trace_on(&self, entries: &[PathBuf], workers: usize) -> Closure {
+    /// memory). `breadth_first`: take the files in the order found, not the newest first, so
+    /// that two traces of the same files (the sources and their copies) reach different texts
+    /// at a time instead of waiting for each other's parse of the same one. The closure does not
+    /// depend on the order.
+    pub(crate) fn trace_on(
+        &self,
+        entries: &[PathBuf],
+        workers: usize,
+        breadth_first: bool,
+    ) -> Closure {
         self.resolvers.clear_cache();
         let fsx = Fsx::default();
         let mut state = State::default();
-        let mut queue: Vec<PathBuf> = Vec::new();
+        let mut queue: VecDeque<PathBuf> = VecDeque::new();
 
         let mut sorted_entries: Vec<&PathBuf> = entries.iter().collect();
         sorted_entries.sort();
@@ -267,7 +275,10 @@ impl Tracer {
             parsed: FxHashSet::default(),
             active: 0,
         };
-        run_workers(work, workers, |file| self.process_file(file, &fsx)).finish()
+        run_workers(work, workers, breadth_first, |file| {
+            self.process_file(file, &fsx)
+        })
+        .finish()
     }
 
     fn inside(&self, real: &Path) -> bool {
@@ -711,7 +722,7 @@ struct State {
 }
 
 impl State {
-    fn merge(&mut self, out: FileOutcome, queue: &mut Vec<PathBuf>) {
+    fn merge(&mut self, out: FileOutcome, queue: &mut VecDeque<PathBuf>) {
         self.links.extend(out.links);
         self.problems.extend(out.problems);
         for add in out.adds {
@@ -738,7 +749,7 @@ impl State {
                 Some(was) => was < Reason::Glob,
             };
             if code && first_as_code {
-                queue.push(add.path);
+                queue.push_back(add.path);
             }
         }
     }
@@ -776,7 +787,7 @@ impl State {
 /// analysed, those already taken, and how many are being analysed now.
 struct Work {
     state: State,
-    queue: Vec<PathBuf>,
+    queue: VecDeque<PathBuf>,
     parsed: FxHashSet<PathBuf>,
     active: usize,
 }
@@ -789,7 +800,12 @@ struct Work {
 /// nest `a + a + …` or `x => x => …` tens of thousands deep, and a stack overflow aborts the
 /// process. So workers reserve a large stack (address space, committed only when used). A file
 /// whose analysis panics (a bug, never expected) becomes a problem instead of ending the trace.
-fn run_workers(work: Work, threads: usize, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> State {
+fn run_workers(
+    work: Work,
+    threads: usize,
+    breadth_first: bool,
+    analyse: impl Fn(&Path) -> FileOutcome + Sync,
+) -> State {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::{Condvar, Mutex, PoisonError};
     const STACK: usize = 1024 * 1024 * 1024;
@@ -801,7 +817,12 @@ fn run_workers(work: Work, threads: usize, analyse: impl Fn(&Path) -> FileOutcom
         let file = {
             let mut w = shared.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                if let Some(f) = w.queue.pop() {
+                let next = if breadth_first {
+                    w.queue.pop_front()
+                } else {
+                    w.queue.pop_back()
+                };
+                if let Some(f) = next {
                     if w.parsed.insert(f.clone()) {
                         w.active += 1;
                         break Some(f);
