@@ -240,13 +240,9 @@ struct StagedWrite {
     staged: Staged,
     target: PathBuf,
     action: usize,
-    /// A copy whose bytes apply read and wrote itself: their identity.
+    /// A copy of a source whose text the trace read, unchanged since: that text.
     known: Option<crate::trace::KnownText>,
 }
-
-/// Copies up to this size are read and written by apply (their bytes are then known to the
-/// verification); bigger ones (native addons, assets) are copied by the kernel.
-const KNOWN_COPY_LIMIT: u64 = 1 << 20;
 
 /// Stages every write of the plan, in plan order. (Staging on several threads was measured: no
 /// faster, file creation serializes in the file system.)
@@ -295,17 +291,16 @@ fn stage_one(
             let temp = stage_file(
                 &target,
                 |file| {
-                    if meta.len() > KNOWN_COPY_LIMIT {
-                        return std::io::copy(&mut source, file).map(|_| ());
+                    // The kernel copies (`copy_file_range` on Linux: measured faster than read
+                    // and write here, docs/performance.md).
+                    std::io::copy(&mut source, file)?;
+                    // The source as it is after the copy: when that is the state the trace read
+                    // (same stamp before and after), the copy holds the text the trace knows,
+                    // and the verification after apply need not read it again.
+                    let after = source.metadata()?;
+                    if crate::platform::file_stamp(&after) == crate::platform::file_stamp(&meta) {
+                        known = crate::trace::known_text(from, &after);
                     }
-                    // Read and written here (not `copy_file_range`, measured no faster for
-                    // these small files, docs/performance.md), so the bytes in the copy are
-                    // known: the verification after apply trusts them instead of reading the
-                    // copy again, for as long as its stamp stays the one taken now.
-                    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-                    std::io::Read::read_to_end(&mut source, &mut bytes)?;
-                    file.write_all(&bytes)?;
-                    known = Some(crate::trace::KnownText::of(&bytes));
                     Ok(())
                 },
                 Some(meta.permissions()),

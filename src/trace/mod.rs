@@ -24,7 +24,7 @@ mod fsx;
 mod parse_cache;
 mod resolve;
 
-pub use parse_cache::{remember, same_known_bytes, KnownText};
+pub use parse_cache::{known_text, remember, same_known_bytes, KnownText};
 
 #[cfg(test)]
 mod tests;

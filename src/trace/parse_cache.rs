@@ -15,14 +15,16 @@
 //! Texts are told apart by length and a 64-bit SipHash with keys drawn at random for the process,
 //! so a collision can neither be expected (thousands of files) nor crafted.
 //!
-//! Copies graft wrote in this process are not even read again ([`trust_copy`], [`trusted`]):
-//! apply hands over the identity of the bytes it wrote (from those bytes, not from the source
-//! path, which may have changed since it was traced) and the copy's [`FileStamp`] right after
-//! writing. When the trace inside the tree reaches that path and its stamp is still the same, the
-//! text is known, so its location-free edges are too; they are resolved from the copy's own
-//! directory like any other file's. Anything else (a stamp that changed: the copy was rewritten,
-//! replaced or truncated; a result tied to its location; a copy another process made) is read
-//! and analysed as before.
+//! Files this process read or wrote are not read again while unchanged ([`remember`],
+//! [`trusted`]). Each file the trace reads is remembered with its [`FileStamp`] (inode, ctime,
+//! size, mtime) taken before reading. apply copies a source with the kernel and, when the
+//! source's stamp before and after the copy is the one remembered when the trace read it,
+//! remembers the copy with that text and the copy's stamp taken right after its rename. When a
+//! trace then reaches a remembered path whose stamp is still the same, the text is known, so its
+//! location-free edges are too; they are resolved from the file's own directory like any other
+//! file's. Anything else (a stamp that changed: the file was rewritten, replaced or truncated; a
+//! result tied to its location; a file no one here read or wrote) is read and analysed as before.
+//! `plan` tells a source and its copy equal the same way ([`same_known_bytes`]).
 
 use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
@@ -165,8 +167,8 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
     parsed
 }
 
-/// Records that this process wrote (or read) `path` with the text `text` (`KnownText::of` the
-/// bytes), and that the file's stamp right after writing (or before reading) was `stamp`.
+/// Records that this process wrote (or read) `path` with the text `text`, and that the file's
+/// stamp right after writing (or before reading) was `stamp`.
 pub fn remember(path: &Path, text: KnownText, stamp: FileStamp) {
     if let Ok(mut map) = cache().known.lock() {
         map.insert(path.to_path_buf(), (text, stamp));
@@ -174,6 +176,10 @@ pub fn remember(path: &Path, text: KnownText, stamp: FileStamp) {
 }
 
 /// What is known of `path` now: the text remembered for it, if its stamp is still `meta`'s.
+pub fn known_text(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
+    known_now(path, meta)
+}
+
 fn known_now(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
     let (text, stamp) = *cache().known.lock().ok()?.get(path)?;
     (meta.is_file() && crate::platform::file_stamp(meta) == stamp).then_some(text)
