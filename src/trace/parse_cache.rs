@@ -199,6 +199,10 @@ pub fn same_known_bytes(
 /// nothing changed it since (same stamp), and their text was analysed before with a
 /// location-free result. `None`: read it.
 pub(crate) fn trusted(ctx: &FileCtx) -> Option<Parsed> {
+    // Most files of a check were never read or written before: no `stat` for those.
+    if !cache().known.lock().ok()?.contains_key(ctx.path) {
+        return None;
+    }
     let now = std::fs::symlink_metadata(ctx.path).ok()?;
     let text = known_now(ctx.path, &now)?;
     let key = Key::Text {
@@ -215,7 +219,8 @@ pub(crate) fn read_and_collect(ctx: &FileCtx) -> std::io::Result<Parsed> {
     let mut file = std::fs::File::open(ctx.path)?;
     let meta = file.metadata()?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
-    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    // Through `Take`: `File::read_to_end` would `stat` the file again for its size (and seek).
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, u64::MAX), &mut bytes)?;
     drop(file);
     let text = String::from_utf8_lossy(&bytes);
     let known = KnownText {
