@@ -291,8 +291,8 @@ fn stage_one(
             let temp = stage_file(
                 &target,
                 |file| {
-                    // The kernel copies (`copy_file_range` on Linux: measured faster than read
-                    // and write here, docs/performance.md).
+                    // The kernel copies (`copy_file_range` on Linux: as fast as read and write
+                    // for the small files, faster on the large closure, docs/performance.md).
                     std::io::copy(&mut source, file)?;
                     // The source as it is after the copy: when that is the state the trace read
                     // (same stamp before and after), the copy holds the text the trace knows,
