@@ -425,55 +425,28 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The source closure of `source` (unless `traced` has it) and the closure of `deployed`
-    /// inside the tree, traced at the same time: each trace starts from one file and ends on a
-    /// few, so alone neither keeps two cores busy at its start and end; side by side they do,
-    /// and the texts both meet are parsed once (`trace::parse_cache`). With timings on, `trace`
-    /// covers both when both run.
+    /// The source closure of `source` (unless `traced` has it), then the closure of `deployed`
+    /// inside the tree. One after the other, each on a worker per core: run side by side (one
+    /// worker each on two cores, measured in docs/performance.md) they were slower on the large
+    /// closure, where one big bundled file stalls a one-worker trace and the other waits for
+    /// its parse.
     fn trace_pair(
         &self,
         source: Option<&Path>,
         deployed: Option<&Path>,
     ) -> (Option<Closure>, Option<Closure>) {
         use crate::timing::{span, Phase};
-        let source = source.filter(|s| !self.traced.iter().any(|(path, _)| path == s));
-        let cores = crate::trace::cores();
-        let trace_source = |s: &Path, workers| {
-            self.source_tracer
-                .trace_on(&[s.to_path_buf()], workers, false)
-        };
-        let trace_deployed = |d: &Path, workers| {
-            let tracer = self.deployed_tracer.as_ref()?;
-            Some(tracer.trace_on(&[d.to_path_buf()], workers, true))
-        };
-        match (source, deployed) {
-            (Some(s), Some(d)) => {
+        let source = source
+            .filter(|s| !self.traced.iter().any(|(path, _)| path == s))
+            .map(|s| {
                 let _t = span(Phase::Trace);
-                // Half the cores each (one each on two cores).
-                let (for_source, for_tree) = (cores.div_ceil(2), (cores / 2).max(1));
-                std::thread::scope(|scope| {
-                    let in_tree = std::thread::Builder::new()
-                        .spawn_scoped(scope, || trace_deployed(d, for_tree))
-                        .ok();
-                    let source = trace_source(s, for_source);
-                    // A trace returns problems, never panics; if the thread could not start or
-                    // ended badly, the tree is traced here.
-                    let in_tree = in_tree
-                        .and_then(|h| h.join().ok())
-                        .unwrap_or_else(|| trace_deployed(d, cores));
-                    (Some(source), in_tree)
-                })
-            }
-            (Some(s), None) => {
-                let _t = span(Phase::Trace);
-                (Some(trace_source(s, cores)), None)
-            }
-            (None, Some(d)) => {
-                let _t = span(Phase::Verify);
-                (None, trace_deployed(d, cores))
-            }
-            (None, None) => (None, None),
-        }
+                self.source_tracer.trace(&[s.to_path_buf()])
+            });
+        let deployed = deployed.and_then(|d| {
+            let _t = span(Phase::Verify);
+            Some(self.deployed_tracer.as_ref()?.trace(&[d.to_path_buf()]))
+        });
+        (source, deployed)
     }
 
     /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.

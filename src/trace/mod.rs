@@ -29,7 +29,7 @@ pub use parse_cache::{known_text, remember, same_known_bytes, KnownText};
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
@@ -195,28 +195,12 @@ impl Tracer {
         }
     }
 
-    /// Trace the closure of `entries` (absolute file paths), with a worker thread per core. Never
-    /// panics; problems are data.
+    /// Trace the closure of `entries` (absolute file paths). Never panics; problems are data.
     pub fn trace(&self, entries: &[PathBuf]) -> Closure {
-        self.trace_on(entries, cores(), false)
-    }
-
-    /// `trace` with `workers` threads (at least 1), for two traces run side by side, so that
-    /// together they use one thread per core (each thread's stack and allocator arena is
-    /// memory). `breadth_first`: take the files in the order found, not the newest first, so
-    /// that two traces of the same files (the sources and their copies) reach different texts
-    /// at a time instead of waiting for each other's parse of the same one. The closure does not
-    /// depend on the order.
-    pub(crate) fn trace_on(
-        &self,
-        entries: &[PathBuf],
-        workers: usize,
-        breadth_first: bool,
-    ) -> Closure {
         self.resolvers.clear_cache();
         let fsx = Fsx::default();
         let mut state = State::default();
-        let mut queue: VecDeque<PathBuf> = VecDeque::new();
+        let mut queue: Vec<PathBuf> = Vec::new();
 
         let mut sorted_entries: Vec<&PathBuf> = entries.iter().collect();
         sorted_entries.sort();
@@ -275,10 +259,7 @@ impl Tracer {
             parsed: FxHashSet::default(),
             active: 0,
         };
-        run_workers(work, workers, breadth_first, |file| {
-            self.process_file(file, &fsx)
-        })
-        .finish()
+        run_workers(work, |file| self.process_file(file, &fsx)).finish()
     }
 
     fn inside(&self, real: &Path) -> bool {
@@ -722,7 +703,7 @@ struct State {
 }
 
 impl State {
-    fn merge(&mut self, out: FileOutcome, queue: &mut VecDeque<PathBuf>) {
+    fn merge(&mut self, out: FileOutcome, queue: &mut Vec<PathBuf>) {
         self.links.extend(out.links);
         self.problems.extend(out.problems);
         for add in out.adds {
@@ -749,7 +730,7 @@ impl State {
                 Some(was) => was < Reason::Glob,
             };
             if code && first_as_code {
-                queue.push_back(add.path);
+                queue.push(add.path);
             }
         }
     }
@@ -787,7 +768,7 @@ impl State {
 /// analysed, those already taken, and how many are being analysed now.
 struct Work {
     state: State,
-    queue: VecDeque<PathBuf>,
+    queue: Vec<PathBuf>,
     parsed: FxHashSet<PathBuf>,
     active: usize,
 }
@@ -800,29 +781,22 @@ struct Work {
 /// nest `a + a + …` or `x => x => …` tens of thousands deep, and a stack overflow aborts the
 /// process. So workers reserve a large stack (address space, committed only when used). A file
 /// whose analysis panics (a bug, never expected) becomes a problem instead of ending the trace.
-fn run_workers(
-    work: Work,
-    threads: usize,
-    breadth_first: bool,
-    analyse: impl Fn(&Path) -> FileOutcome + Sync,
-) -> State {
+fn run_workers(work: Work, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> State {
     use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::sync::{Condvar, Mutex, PoisonError};
     const STACK: usize = 1024 * 1024 * 1024;
     const SMALL_STACK: usize = 64 * 1024 * 1024;
-    let threads = threads.clamp(1, 8);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
     let shared = Mutex::new(work);
     let wake = Condvar::new();
     let worker = || loop {
         let file = {
             let mut w = shared.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
-                let next = if breadth_first {
-                    w.queue.pop_front()
-                } else {
-                    w.queue.pop_back()
-                };
-                if let Some(f) = next {
+                if let Some(f) = w.queue.pop() {
                     if w.parsed.insert(f.clone()) {
                         w.active += 1;
                         break Some(f);
@@ -881,11 +855,4 @@ fn run_workers(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
         .state
-}
-
-/// The cores this process may use (2 when the OS does not say).
-pub fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
 }

@@ -86,9 +86,8 @@ struct Cache {
 struct Entries {
     by_key: FxHashMap<Key, Arc<Parsed>>,
     /// Texts a worker is parsing now. A second worker meeting one waits for that result instead
-    /// of parsing the same text again: `check` traces the sources and their copies in the tree
-    /// at the same time (both cores busy from the first file), and the two traces meet the same
-    /// texts at about the same moment.
+    /// of parsing the same text again (one file installed in several places: the large bench
+    /// closure has four copies of each `@opentelemetry/resources` file).
     parsing: FxHashSet<TextId>,
 }
 
