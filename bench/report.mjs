@@ -61,11 +61,12 @@ out.push(
     `load average before/after: ${meta.load_before} / ${meta.load_after}`,
 );
 out.push('');
-out.push('| workload | files added (graft / nft) | nft script | floor (cp) | next-graft | next-graft check | max RSS graft / check / nft | load (1/5/15 min) |');
-out.push('|---|---|---|---|---|---|---|---|');
+out.push('| workload | files added (graft / nft) | nft script | floor (cp) | next-graft | next-graft check | next-graft, healthy build | max RSS graft / check / nft | load (1/5/15 min) |');
+out.push('|---|---|---|---|---|---|---|---|---|');
 for (const [w, r] of Object.entries(results)) {
+  const healthy = r.t['graft-healthy'] ? spread(r.t['graft-healthy']) : 'n/a';
   out.push(
-    `| ${names[w]} | ${r.files} / ${r.nftFiles} | ${spread(r.t.nft)} | ${spread(r.t.floor)} | ${spread(r.t.graft)} | ${spread(r.t.check)} | ${mib(r.rss.graft)} / ${mib(r.rss.check)} / ${mib(r.rss.nft)} | ${r.load} |`,
+    `| ${names[w]} | ${r.files} / ${r.nftFiles} | ${spread(r.t.nft)} | ${spread(r.t.floor)} | ${spread(r.t.graft)} | ${spread(r.t.check)} | ${healthy} | ${mib(r.rss.graft)} / ${mib(r.rss.check)} / ${mib(r.rss.nft)} | ${r.load} |`,
   );
 }
 out.push('');
@@ -76,9 +77,13 @@ out.push('|---|---|---|---|');
 const row = (what, target, value, ok) => out.push(`| ${what} | ${target} | ${value} | ${ok ? 'yes' : '**no**'} |`);
 for (const [w, r] of Object.entries(results)) {
   const speedup = x(r.t.nft.median, r.t.graft.median);
-  row(`${names[w]}: nft script / next-graft`, '≥ 10×', fmt(speedup), speedup >= 10);
+  row(`${names[w]}: nft script / next-graft`, '≥ 15×', fmt(speedup), speedup >= 15);
   const overFloor = x(r.t.graft.median, r.t.floor.median);
   row(`${names[w]}: next-graft / floor`, '≤ 3×', fmt(overFloor), overFloor <= 3);
+  if (r.t['graft-healthy']) {
+    const h = x(r.t['graft-healthy'].median, r.t.floor.median);
+    row(`${names[w]}: next-graft on a healthy build / floor`, '≤ 2×', fmt(h), h <= 2);
+  }
 }
 if (results.realistic) {
   const r = results.realistic;
@@ -109,20 +114,23 @@ if (results.realistic && results.bigrepo) {
     row(`${label}: big repo / realistic${how}`, '≤ 1.10×', fmt(v), v <= 1.1);
   }
 }
-if (results.realistic) {
-  const kb = results.realistic.rss.graft;
-  row('realistic: max RSS of next-graft', '< 64 MiB', mib(kb), kb < 64 * 1024);
+if (results.large) {
+  const kb = Math.max(results.large.rss.graft || 0, results.large.rss.check || 0);
+  row('large closure: max RSS of next-graft (graft, check)', '< 32 MiB', mib(kb), kb < 32 * 1024);
 }
 out.push('');
 if (Object.values(results).some((r) => r.t['graft-compare'])) {
   out.push(`Before and after in the same run: the binary given as \`BENCH_COMPARE\` (${meta.compare}) against this one:`);
   out.push('');
-  out.push('| workload | graft: compare → this | check: compare → this | nft script / graft: compare → this |');
-  out.push('|---|---|---|---|');
+  out.push('| workload | graft: compare → this | check: compare → this | healthy graft: compare → this | nft script / graft: compare → this |');
+  out.push('|---|---|---|---|---|');
   for (const [w, r] of Object.entries(results)) {
     if (!r.t['graft-compare']) continue;
+    const healthy = r.t['graft-healthy-compare'] && r.t['graft-healthy']
+      ? `${ms(r.t['graft-healthy-compare'])} → ${ms(r.t['graft-healthy'])}`
+      : 'n/a';
     out.push(
-      `| ${names[w]} | ${ms(r.t['graft-compare'])} → ${ms(r.t.graft)} | ${ms(r.t['check-compare'])} → ${ms(r.t.check)} | ` +
+      `| ${names[w]} | ${ms(r.t['graft-compare'])} → ${ms(r.t.graft)} | ${ms(r.t['check-compare'])} → ${ms(r.t.check)} | ${healthy} | ` +
         `${fmt(x(r.t.nft.median, r.t['graft-compare'].median))} → ${fmt(x(r.t.nft.median, r.t.graft.median))} |`,
     );
   }
@@ -143,4 +151,52 @@ for (const [w, r] of Object.entries(results)) {
   );
 }
 out.push('');
+
+// Phase timings (NEXT_GRAFT_TIMINGS=1): per phase, the median over 3 cold runs of CPU ms (and
+// wall ms for the steps of a command). parse and resolve are CPU summed over worker threads,
+// parts of trace and verify.
+const phaseOrder = ['setup', 'config', 'trace', 'plan', 'copy', 'verify', 'parse', 'resolve', 'total'];
+const phases = (prefix) => {
+  const runs = [];
+  for (let i = 1; exists(`${prefix}.timings-${i}`); i++) {
+    const p = {};
+    for (const line of read(`${prefix}.timings-${i}`).split('\n')) {
+      const m = line.match(/phase=(\w+) cpu_ms=([\d.]+) wall_ms=([\d.]+|-)/);
+      if (m) p[m[1]] = { cpu: Number(m[2]), wall: m[3] === '-' ? null : Number(m[3]) };
+    }
+    runs.push(p);
+  }
+  return runs;
+};
+const phaseRows = [];
+for (const w of Object.keys(results)) {
+  for (const [cmd, label] of [['graft', 'graft'], ['check', 'check'], ['healthy', 'graft, healthy build']]) {
+    const runs = phases(`${w}-${cmd}`);
+    if (!runs.length) continue;
+    const cell = (ph) => {
+      const cpus = runs.map((r) => r[ph]?.cpu).filter((v) => v !== undefined);
+      if (!cpus.length) return '–';
+      const walls = runs.map((r) => r[ph]?.wall).filter((v) => v !== undefined && v !== null);
+      const c = median(cpus).toFixed(1);
+      return walls.length ? `${c} (${median(walls).toFixed(1)})` : c;
+    };
+    phaseRows.push(`| ${names[w]} | ${label} | ${phaseOrder.map(cell).join(' | ')} |`);
+  }
+}
+if (phaseRows.length) {
+  out.push('CPU time per phase, ms (wall ms in brackets for the steps of a command), median of 3 cold runs with `NEXT_GRAFT_TIMINGS=1`; parse and resolve are CPU time of the trace workers, inside trace and verify:');
+  out.push('');
+  out.push(`| workload | command | ${phaseOrder.join(' | ')} |`);
+  out.push(`|---|---|${phaseOrder.map(() => '---').join('|')}|`);
+  out.push(...phaseRows);
+  out.push('');
+}
+
+if (exists('build.wall-ms') && exists('build.json')) {
+  const buildMs = Number(read('build.wall-ms').trim());
+  const hf = Object.fromEntries(JSON.parse(read('build.json')).results.map((r) => [r.command, r]));
+  const share = (r) => `${((r.median * 1000 * 100) / buildMs).toFixed(2)}%`;
+  out.push(`A real \`next build\` (Next 16.4.6, tests/e2e/apps/v16-4, load ${read('build.load').trim()}): ${(buildMs / 1000).toFixed(1)} s wall. On its output, median of 5: graft ${ms(hf.graft)} (${share(hf.graft)} of the build), check ${ms(hf.check)} (${share(hf.check)}).`);
+  out.push('');
+}
 console.log(out.join('\n'));

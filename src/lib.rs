@@ -23,6 +23,7 @@ pub mod plan;
 pub mod platform;
 pub mod report;
 pub mod smoke;
+pub mod timing;
 pub mod trace;
 pub mod versions;
 

@@ -240,6 +240,7 @@ fn main() -> ExitCode {
             },
         ),
     };
+    eprint!("{}", next_graft::timing::report());
     match result {
         Ok(outcome) => {
             let mut stdout = std::io::stdout().lock();

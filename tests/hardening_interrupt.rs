@@ -386,3 +386,51 @@ fn external_sigkill_at_measured_delays() {
         }
     }
 }
+
+/// graft's verification after apply does not read again the copies it has just written: their
+/// bytes are known (`src/trace/parse_cache.rs`). That trust lasts only while a copy's stamp
+/// (inode, ctime, size, mtime) is the one taken right after its rename: a copy changed in
+/// between, here to the same size with its mtime put back, is read and analysed again, and the
+/// damage fails the run.
+#[test]
+fn a_copy_changed_after_apply_is_verified_from_its_bytes() {
+    let (s, args) = prepare(&SCENARIOS[0]);
+    let graft = command(&s.app(), &strs(&args))
+        .env("NEXT_GRAFT_FAILPOINT", "committed=pause:5000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let copy = s.path(".next/standalone/lib/dep.js");
+    for _ in 0..400 {
+        if copy.is_file() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(copy.is_file(), "graft never committed {}", copy.display());
+    // Inside the pause: every rename is done, the verification has not started.
+    std::thread::sleep(Duration::from_millis(500));
+    let original = fs::read(&copy).unwrap();
+    let mtime = fs::metadata(&copy).unwrap().modified().unwrap();
+    let head = b"require('./gone-after-apply');//";
+    assert!(original.len() > head.len() + 1);
+    let mut bad = head.to_vec();
+    bad.resize(original.len() - 1, b'x');
+    bad.push(b'\n');
+    assert_eq!(bad.len(), original.len());
+    fs::write(&copy, &bad).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let graft = finish(graft.wait_with_output().unwrap());
+    assert_eq!(graft.code, Some(1), "{}", graft.describe());
+    assert!(
+        graft.stdout.contains("gone-after-apply"),
+        "the changed copy's new edge is reported: {}",
+        graft.describe()
+    );
+}

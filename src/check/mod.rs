@@ -74,7 +74,10 @@ pub fn verify_reusing(
     let recorded_handlers = recorded
         .and_then(Recorded::authoritative)
         .map(|c| c.handlers.as_slice());
-    let config = crate::config::check_config(layout, recorded_handlers)?;
+    let config = {
+        let _t = crate::timing::span(crate::timing::Phase::Config);
+        crate::config::check_config(layout, recorded_handlers)?
+    };
     if recorded.is_none() && config.analysis.is_none() {
         return Err(crate::InputError::new(format!(
             "{}: no build output (required-server-files.json not found) and no next.config; run `next build` first",
@@ -362,9 +365,22 @@ impl<'a> Checker<'a> {
         status.runtime_path = Some(runtime_path.clone());
         // The handler's source: the same value against the project's distDir.
         let source_path = normalize(&self.layout.dist_dir.join(&value));
-        if source_path.is_file() {
+        let source_exists = source_path.is_file();
+        let verifiable = self.deployed_tracer.is_some()
+            && self
+                .layout
+                .standalone
+                .as_ref()
+                .is_some_and(|s| is_within(&runtime_path, &s.root))
+            && runtime_path.is_file();
+        let (source_closure, deployed) = self.trace_pair(
+            source_exists.then_some(source_path.as_path()),
+            verifiable.then_some(runtime_path.as_path()),
+        );
+        if source_exists {
             status.source_path = Some(source_path.clone());
-            status.source_closure = Some(self.check_source(&key, &source_path));
+            status.source_closure =
+                Some(self.check_source_closure(&key, &source_path, source_closure));
         }
 
         if let Some(standalone) = &self.layout.standalone {
@@ -400,10 +416,10 @@ impl<'a> Checker<'a> {
             self.findings.push(finding);
             return status;
         }
+        let _t = crate::timing::span(crate::timing::Phase::Verify);
         self.check_interface(&key, handler.kind(), &runtime_path);
         let mut deployed_closure = None;
-        if let Some(tracer) = &self.deployed_tracer {
-            let closure = tracer.trace(std::slice::from_ref(&runtime_path));
+        if let Some(closure) = deployed {
             status.deployed_files = closure.files.len();
             self.report_deployed_problems(&key, &closure);
             // The tree holds the whole closure (e.g. relocated by graft): files outside the
@@ -442,11 +458,54 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The source closure of `source` (unless `traced` has it), then the closure of `deployed`
+    /// inside the tree. One after the other, each on a worker per core: run side by side (one
+    /// worker each on two cores, measured in docs/performance.md) they were slower on the large
+    /// closure, where one big bundled file stalls a one-worker trace and the other waits for
+    /// its parse.
+    fn trace_pair(
+        &self,
+        source: Option<&Path>,
+        deployed: Option<&Path>,
+    ) -> (Option<Closure>, Option<Closure>) {
+        use crate::timing::{span, Phase};
+        let source = source
+            .filter(|s| !self.traced.iter().any(|(path, _)| path == s))
+            .map(|s| {
+                let _t = span(Phase::Trace);
+                self.source_tracer.trace(&[s.to_path_buf()])
+            });
+        let deployed = deployed.and_then(|d| {
+            let _t = span(Phase::Verify);
+            Some(self.deployed_tracer.as_ref()?.trace(&[d.to_path_buf()]))
+        });
+        (source, deployed)
+    }
+
     /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.
     fn check_source(&mut self, key: &str, source: &Path) -> Closure {
-        let closure = match self.traced.iter().find(|(path, _)| path == source) {
-            Some((_, closure)) => closure.clone(),
-            None => self.source_tracer.trace(&[source.to_path_buf()]),
+        let closure = if self.traced.iter().any(|(path, _)| path == source) {
+            None
+        } else {
+            let _t = crate::timing::span(crate::timing::Phase::Trace);
+            Some(self.source_tracer.trace(&[source.to_path_buf()]))
+        };
+        self.check_source_closure(key, source, closure)
+    }
+
+    /// The findings of a source closure (`traced`: just traced; `None`: the one `traced` holds).
+    fn check_source_closure(
+        &mut self,
+        key: &str,
+        source: &Path,
+        traced: Option<Closure>,
+    ) -> Closure {
+        let closure = match traced {
+            Some(closure) => closure,
+            None => match self.traced.iter().find(|(path, _)| path == source) {
+                Some((_, closure)) => closure.clone(),
+                None => self.source_tracer.trace(&[source.to_path_buf()]),
+            },
         };
         let root = &self.layout.tracing_root;
         for problem in &closure.problems {

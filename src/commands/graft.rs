@@ -4,6 +4,7 @@
 //! 2. `plan` the copies, links and config rewrites (plus `--handler` injections);
 //! 3. `apply` them (nothing with `--dry-run`);
 //! 4. read the layout and manifests again and `check` (verify): the exit code comes from it.
+//!    When apply wrote nothing (a healthy build), the verdict of 1. stands: the tree is unchanged.
 //!
 //! Findings of the first check that the second no longer reports are shown as `fixed`.
 
@@ -47,7 +48,10 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     } else {
         apply::lock(&layout.dist_dir)?
     };
-    let recorded = manifest::read(&layout)?;
+    let recorded = {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
+        manifest::read(&layout)?
+    };
     let before = check::verify(&layout, Some(&recorded))?;
     // The source closures `check` just traced: the plan reuses them instead of tracing again.
     let mut traced: Vec<_> = before
@@ -55,7 +59,10 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         .iter()
         .filter_map(|h| Some((h.source_path.clone()?, h.source_closure.clone()?)))
         .collect();
-    let mut plan = plan::plan(&layout, &recorded, &overrides, &traced)?;
+    let mut plan = {
+        let _t = crate::timing::span(crate::timing::Phase::Plan);
+        plan::plan(&layout, &recorded, &overrides, &traced)?
+    };
     if options.assets {
         plan::plan_assets(&layout, &mut plan);
     }
@@ -77,10 +84,28 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     } else {
         apply::Durability::PageCache
     };
-    let applied = apply::apply(&layout, &plan, durability)?;
+    let applied = {
+        let _t = crate::timing::span(crate::timing::Phase::Copy);
+        apply::apply(&layout, &plan, durability)?
+    };
+    if !applied.wrote_anything() {
+        // The common postbuild: Next traced everything and apply wrote nothing. The tree is then
+        // the one `before` verified, under the same lock (no other graft or check ran in
+        // between), so verifying it again could only repeat that verdict.
+        let mut findings = merge_fixed(&before.findings, &before.findings, &plan.findings);
+        crate::findings::attach_source_lines(&mut findings);
+        let stdout = render(common, &layout, &before, &findings, &plan, Some(&applied));
+        return Ok(Outcome {
+            stdout,
+            exit_code: exit_code(before.errors()),
+        });
+    }
     // Verify the tree as it is now.
     let layout = common.layout()?;
-    let recorded = manifest::read(&layout)?;
+    let recorded = {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
+        manifest::read(&layout)?
+    };
     // The source closures are unchanged where apply wrote none of their files (closures hold
     // real paths: compared with the distDir's real path too).
     let dist_dirs = [

@@ -46,6 +46,7 @@ impl Common {
     /// The project's layout, served as `--mode` says, with the production Node version decided
     /// (`crate::node::decide`).
     pub fn layout(&self) -> Result<layout::Layout, InputError> {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
         let mut layout = layout::discover_as(&self.project, self.dist_dir.as_deref(), self.mode)?;
         layout.node = crate::node::decide(self.node, &layout.project_dir)?;
         Ok(layout)
@@ -73,6 +74,7 @@ pub fn check(common: &Common) -> Result<Outcome, InputError> {
     // Never read a tree that a graft is writing: wait for it (shared with other checks).
     let _lock = crate::apply::lock_shared(&layout.dist_dir)?;
     let recorded = if layout.has_build() {
+        let _t = crate::timing::span(crate::timing::Phase::Setup);
         Some(manifest::read(&layout)?)
     } else {
         None

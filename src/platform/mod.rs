@@ -13,6 +13,8 @@
 //! | [`spawn_group`] / [`stop_group`] | own process group, `SIGTERM` then `SIGKILL` | same | new process group, `taskkill /T /F` (the whole tree) |
 //! | [`mount_namespace_available`] | `unshare -m` | never | never |
 //! | [`die_now`] (failpoints) | `SIGKILL` to itself | same | `abort` (no destructor runs either) |
+//! | [`file_stamp`] | device, inode, ctime, size, mtime | same | size, mtime |
+//! | [`thread_cpu_time`] / [`process_cpu_time`] (phase timings) | `clock_gettime(CLOCK_THREAD_CPUTIME_ID)` / `getrusage` | same | `None` (the timings show wall time only) |
 
 use std::fs;
 use std::io;
@@ -141,6 +143,41 @@ pub fn stop_group(child: &Child, force: bool) {
 /// user namespaces), in which smoke hides the build tree from the server.
 pub fn mount_namespace_available() -> bool {
     imp::mount_namespace_available()
+}
+
+/// One state of a file, told without reading it: which file (device and inode), when its inode
+/// last changed (ctime: set by every write, truncation, chmod or rename, and not settable by
+/// `utimes`), its size and its modification time. Two equal stamps of one path mean that nothing
+/// replaced or rewrote the file in between, to the file system's timestamp granularity (the
+/// kernel's clock tick on Linux). Windows gives only size and mtime through std.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    id: (u64, u64),
+    changed: (i64, i64),
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// The [`FileStamp`] of `meta` (from `fs::metadata` or `File::metadata`).
+pub fn file_stamp(meta: &fs::Metadata) -> FileStamp {
+    let (id, changed) = imp::file_identity(meta);
+    FileStamp {
+        id,
+        changed,
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    }
+}
+
+/// CPU time (user + system) the calling thread has used so far; `None` where the OS gives no
+/// such clock through std or libc. Only for `NEXT_GRAFT_TIMINGS` (see `crate::timing`).
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    imp::thread_cpu_time()
+}
+
+/// CPU time (user + system) of the whole process, every thread, so far; `None` as above.
+pub fn process_cpu_time() -> Option<std::time::Duration> {
+    imp::process_cpu_time()
 }
 
 /// Ends the process at once, running no destructor (test-only failpoints: as `kill -9` would).

@@ -106,3 +106,38 @@ pub fn path_from_url_path(path: String) -> PathBuf {
 pub fn path_to_slash(path: &Path) -> std::borrow::Cow<'_, str> {
     path.to_string_lossy()
 }
+
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return None;
+    }
+    Some(std::time::Duration::new(
+        u64::try_from(ts.tv_sec).ok()?,
+        u32::try_from(ts.tv_nsec).ok()?,
+    ))
+}
+
+pub fn process_cpu_time() -> Option<std::time::Duration> {
+    // SAFETY: an all-zero rusage is a valid value; getrusage only writes into it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid and writable for the duration of the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let micros = |t: libc::timeval| -> Option<u64> {
+        Some(u64::try_from(t.tv_sec).ok()? * 1_000_000 + u64::try_from(t.tv_usec).ok()?)
+    };
+    Some(std::time::Duration::from_micros(
+        micros(usage.ru_utime)? + micros(usage.ru_stime)?,
+    ))
+}
+
+pub fn file_identity(meta: &fs::Metadata) -> ((u64, u64), (i64, i64)) {
+    use std::os::unix::fs::MetadataExt;
+    ((meta.dev(), meta.ino()), (meta.ctime(), meta.ctime_nsec()))
+}

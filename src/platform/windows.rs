@@ -219,3 +219,18 @@ pub fn path_to_slash(path: &Path) -> std::borrow::Cow<'_, str> {
         text
     })
 }
+
+/// std has no CPU clock on Windows, and next-graft takes no Windows API crate for a bench aid.
+pub fn thread_cpu_time() -> Option<std::time::Duration> {
+    None
+}
+
+pub fn process_cpu_time() -> Option<std::time::Duration> {
+    None
+}
+
+/// std gives no stable volume serial, file index or change time on Windows: the stamp is size
+/// and modification time only.
+pub fn file_identity(_meta: &fs::Metadata) -> ((u64, u64), (i64, i64)) {
+    ((0, 0), (0, 0))
+}
