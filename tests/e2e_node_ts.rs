@@ -3,8 +3,8 @@
 //! without compiling; Node 20 cannot load it at all. Two real `next build`s of next@16.4.6 on
 //! Node 24.22.3:
 //! - `ts-handler`: erasable syntax only. The moved server, on Node 24, constructs and calls the
-//!   handler; `check` exits 0 for production on Node 24 (from `--node` and from the `node` that
-//!   runs the build), and 1 for `--node 20`.
+//!   handler, and so does the same build served on Node 22.23.5; `check` exits 0 for production
+//!   on Node 24 (from `--node` and from the `node` that runs the build), and 1 for `--node 20`.
 //! - `ts-handler-enum`: the same handler with an `enum`. `next build` itself fails on it with
 //!   Node's `ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX`; `check` names the construct with its file, line
 //!   and column before the build (from next.config) and after it (from what the build recorded).
@@ -142,6 +142,19 @@ fn e2e_v16_4_ts_handler_erasable_on_node_24_is_used_and_check_passes_for_node_24
         server.executable(),
         Node::V24.binary().canonicalize().expect("node 24 binary"),
         "the server must run on the pinned Node 24"
+    );
+    drop(server);
+
+    // Node 22.18+ strips types too: the same build served by the pinned Node 22.
+    let server = build.start_server_on(Node::V22, "v16-4-ts-node22");
+    server.get_ok("/");
+    server.get_ok("/cached");
+    server.get_ok("/cached");
+    server.assert_called_all("isr", &["load", "construct", "get", "set"]);
+    assert_eq!(
+        server.executable(),
+        Node::V22.binary().canonicalize().expect("node 22 binary"),
+        "the server must run on the pinned Node 22"
     );
 }
 

@@ -345,26 +345,25 @@ const NODE_TABLE: &[NodeRow] = &[
         fact: NodeFact::RequireEsm,
         from: v(20, 19, 0),
         until: Some(v(21, 0, 0)),
-        source: "docs/version-facts.md §14a (v20.19.0 changelog; run on 20.20.2)",
+        source: "docs/versions.md#node-20-require-esm; upstream: docs/version-facts.md §14a (v20.19.0 changelog; run on 20.20.2)",
     },
     NodeRow {
         fact: NodeFact::RequireEsm,
         from: v(22, 12, 0),
         until: None,
-        source:
-            "docs/version-facts.md §14a (v22.12.0 and v23.0.0 changelogs; run on 22.23.5, 24.22.3)",
+        source: "docs/versions.md#node-24-ts-handler-erasable; upstream: docs/version-facts.md §14a (v22.12.0 and v23.0.0 changelogs; run on 22.23.5, 24.22.3)",
     },
     NodeRow {
         fact: NodeFact::StripTypes,
         from: v(22, 18, 0),
         until: Some(v(23, 0, 0)),
-        source: "docs/version-facts.md §14b (v22.18.0 changelog; run on 22.23.5)",
+        source: "docs/versions.md#node-24-ts-handler-erasable; upstream: docs/version-facts.md §14b (v22.18.0 changelog; run on 22.23.5)",
     },
     NodeRow {
         fact: NodeFact::StripTypes,
         from: v(23, 6, 0),
         until: None,
-        source: "docs/version-facts.md §14b (v23.6.0 changelog, PR #56350; run on 24.22.3)",
+        source: "docs/versions.md#node-24-ts-handler-erasable #node-24-ts-handler-enum; upstream: docs/version-facts.md §14b (v23.6.0 changelog, PR #56350; run on 24.22.3)",
     },
 ];
 
@@ -448,21 +447,21 @@ mod tests {
     #[test]
     fn every_fact_cites_a_matrix_row() {
         let matrix = include_str!("../../../docs/versions.md");
-        for row in TABLE {
+        let next = TABLE.iter().map(|r| (format!("{:?}", r.fact), r.source));
+        let node = NODE_TABLE
+            .iter()
+            .map(|r| (format!("{:?}", r.fact), r.source));
+        for (fact, source) in next.chain(node) {
             // `docs/versions.md#<id> #<id>…; upstream: …`
-            let rows = row.source.split("; upstream:").next().unwrap_or("");
+            let rows = source.split("; upstream:").next().unwrap_or("");
             let Some(cited) = rows.strip_prefix("docs/versions.md#") else {
-                panic!(
-                    "{:?} cites no docs/versions.md row: {:?}",
-                    row.fact, row.source
-                );
+                panic!("{fact} cites no docs/versions.md row: {source:?}");
             };
             let ids: Vec<&str> = cited.split(" #").map(str::trim).collect();
             for id in ids {
                 assert!(
                     matrix.contains(&format!("<a id=\"{id}\"></a>")),
-                    "{:?} cites docs/versions.md#{id}, which is not in its table",
-                    row.fact
+                    "{fact} cites docs/versions.md#{id}, which is not in its table"
                 );
             }
         }
