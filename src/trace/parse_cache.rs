@@ -115,10 +115,9 @@ fn cache() -> &'static Cache {
     })
 }
 
-/// `edges::collect`, parsing each text once per process.
-pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
+/// `edges::collect`, parsing each text (`text`: its identity) once per process.
+fn collect(ctx: &FileCtx, source: &str, text: TextId) -> Parsed {
     let cache = cache();
-    let text = TextId(source.len(), cache.seed.hash_one(source));
     let dir = ctx.path.parent().unwrap_or(Path::new("/"));
     let by_text = Key::Text {
         text,
@@ -221,13 +220,9 @@ pub(crate) fn read_and_collect(ctx: &FileCtx) -> std::io::Result<Parsed> {
     // Through `Take`: `File::read_to_end` would `stat` the file again for its size (and seek).
     std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, u64::MAX), &mut bytes)?;
     drop(file);
-    let text = String::from_utf8_lossy(&bytes);
-    let known = KnownText {
-        id: TextId(text.len(), cache().seed.hash_one(&*text)),
-        exact: matches!(text, std::borrow::Cow::Borrowed(_)),
-    };
+    let known = KnownText::of(&bytes);
     remember(ctx.path, known, crate::platform::file_stamp(&meta));
-    Ok(collect(ctx, &text))
+    Ok(collect(ctx, &String::from_utf8_lossy(&bytes), known.id))
 }
 
 #[cfg(test)]
@@ -252,7 +247,7 @@ mod tests {
         let text = b"require('./a');\n";
         std::fs::write(&source, text).unwrap();
         std::fs::write(&copy, text).unwrap();
-        let parsed = collect(&ctx(&source), std::str::from_utf8(text).unwrap());
+        let parsed = read_and_collect(&ctx(&source)).unwrap();
         assert!(parsed.location_free);
         // Neither written nor read by this process: not trusted.
         assert!(trusted(&ctx(&copy)).is_none());
@@ -296,7 +291,7 @@ mod tests {
         let text = b"require(__dirname + '/x.js');\n";
         std::fs::write(&source, text).unwrap();
         std::fs::write(&copy, text).unwrap();
-        let parsed = collect(&ctx(&source), std::str::from_utf8(text).unwrap());
+        let parsed = read_and_collect(&ctx(&source)).unwrap();
         assert!(!parsed.location_free);
         remember(&copy, KnownText::of(text), stamp(&copy));
         assert!(trusted(&ctx(&copy)).is_none());
