@@ -728,15 +728,15 @@ pub fn is_es_module(file: &Path) -> bool {
             return false;
         }
     }
-    let Ok(bytes) = std::fs::read(file) else {
-        return false;
-    };
-    let source = String::from_utf8_lossy(&bytes);
     let ctx = edges::FileCtx {
         path: file,
         cwd: None,
     };
-    parse_cache::collect(&ctx, &source).module_syntax
+    // Through the parse cache: the handler was traced already, its text is parsed once.
+    parse_cache::trusted(&ctx)
+        .map(Ok)
+        .unwrap_or_else(|| parse_cache::read_and_collect(&ctx))
+        .is_ok_and(|parsed| parsed.module_syntax)
 }
 
 /// `./dep` or `./dir` resolved to a TypeScript file by probing: the specifier names neither
