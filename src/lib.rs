@@ -39,6 +39,16 @@ impl InputError {
             message: message.into(),
         }
     }
+
+    /// `<path>:<line>:<column>: invalid JSON: …`, for a JSON file that does not parse.
+    pub fn invalid_json(path: &std::path::Path, e: &serde_json::Error) -> Self {
+        Self::new(format!(
+            "{}:{}:{}: invalid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    }
 }
 
 impl std::fmt::Display for InputError {

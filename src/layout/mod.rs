@@ -229,14 +229,8 @@ fn find_dist_dir(project_dir: &Path) -> Option<String> {
 fn read_relative_app_dir(manifest: &Path) -> Result<String, InputError> {
     let text = fs::read_to_string(manifest)
         .map_err(|e| InputError::new(format!("{}: cannot read: {e}", manifest.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{}:{}:{}: invalid JSON: {e}",
-            manifest.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| InputError::invalid_json(manifest, &e))?;
     let rel = value
         .get("relativeAppDir")
         .and_then(|v| v.as_str())

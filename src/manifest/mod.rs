@@ -198,14 +198,8 @@ fn read_text(path: &Path) -> Result<String, InputError> {
 
 fn read_json_copy(path: &Path, kind: CopyKind) -> Result<(ConfigCopy, Option<String>), InputError> {
     let text = read_text(path)?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{}:{}:{}: invalid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| InputError::invalid_json(path, &e))?;
     let Some(Value::Object(config)) = value.get("config") else {
         return Err(InputError::new(format!(
             "{}: no `config` object in the manifest",

@@ -203,14 +203,8 @@ fn engines_node(project_dir: &Path) -> Result<Option<(String, Option<Version>)>,
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{}:{}:{}: invalid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| InputError::invalid_json(&path, &e))?;
     let Some(range) = value.get("engines").and_then(|e| e.get("node")) else {
         return Ok(None);
     };
