@@ -356,7 +356,7 @@ impl<'a> Checker<'a> {
             );
             status.source_path = Path::new(&value).is_file().then(|| PathBuf::from(&value));
             if let Some(source) = status.source_path.clone() {
-                status.source_closure = Some(self.check_source(&key, &source));
+                status.source_closure = Some(self.check_source_closure(&key, &source, None));
             }
             return status;
         }
@@ -482,18 +482,9 @@ impl<'a> Checker<'a> {
         (source, deployed)
     }
 
-    /// Traces the handler's source closure: unresolvable edges and files outside the tracing root.
-    fn check_source(&mut self, key: &str, source: &Path) -> Closure {
-        let closure = if self.traced.iter().any(|(path, _)| path == source) {
-            None
-        } else {
-            let _t = crate::timing::span(crate::timing::Phase::Trace);
-            Some(self.source_tracer.trace(&[source.to_path_buf()]))
-        };
-        self.check_source_closure(key, source, closure)
-    }
-
-    /// The findings of a source closure (`traced`: just traced; `None`: the one `traced` holds).
+    /// The findings of the handler's source closure (unresolvable edges, files outside the
+    /// tracing root): `traced` when the caller just traced it, else the one `self.traced` holds,
+    /// else traced now.
     fn check_source_closure(
         &mut self,
         key: &str,
@@ -504,7 +495,10 @@ impl<'a> Checker<'a> {
             Some(closure) => closure,
             None => match self.traced.iter().find(|(path, _)| path == source) {
                 Some((_, closure)) => closure.clone(),
-                None => self.source_tracer.trace(&[source.to_path_buf()]),
+                None => {
+                    let _t = crate::timing::span(crate::timing::Phase::Trace);
+                    self.source_tracer.trace(&[source.to_path_buf()])
+                }
             },
         };
         let root = &self.layout.tracing_root;
@@ -530,7 +524,7 @@ impl<'a> Checker<'a> {
                         Finding::error(Slug::DependencyUnresolvable, format!("`{}` {written}: only the TypeScript file {target} exists, and no Node version resolves a specifier to a TypeScript file", problem.specifier))
                             .for_handler(key)
                             .at(problem_location(problem))
-                            .with_help(format!("import it by its own name (`…/{target}`), which Node 22.18+ and 24 load when the handler runs with type stripping; or compile the handler to JavaScript")),
+                            .with_help(format!("import it by its own name (`…/{target}`), which Node {} and later load with type stripping; or compile the handler to JavaScript", NodeFacts::first_releases(NodeFact::StripTypes))),
                     );
                 }
                 EdgeProblemKind::Dynamic => self.findings.push(
@@ -674,7 +668,7 @@ impl<'a> Checker<'a> {
                     .for_handler(key)
                     .at(Location::file(&first))
                     .with_note(node.describe())
-                    .with_help("say which Node production runs (`--node 24`, or `engines.node` in package.json); on Node older than 22.18, compile the handler to JavaScript (.js/.mjs)"),
+                    .with_help(format!("say which Node production runs (`--node 24`, or `engines.node` in package.json); on a Node older than {stripping}, compile the handler to JavaScript (.js/.mjs)")),
             );
             return;
         };
@@ -684,7 +678,7 @@ impl<'a> Checker<'a> {
                     .for_handler(key)
                     .at(Location::file(&first))
                     .with_note(format!("production runs {}", node.describe()))
-                    .with_help("compile the handler to JavaScript (.js/.mjs) and point the config at the output, or run production on Node 22.18+ or 24 (and say so in `engines.node`)"),
+                    .with_help(format!("compile the handler to JavaScript (.js/.mjs) and point the config at the output, or run production on Node {stripping} or later (and say so in `engines.node`)")),
             );
             return;
         }
@@ -702,8 +696,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Next 13.4–14.0 load handlers with `require()`: an ES module loads only on a Node with
-    /// `require(esm)` (20.19+, 22.12+).
+    /// Next 13.4–14.0 load handlers with `require()` (`Fact::HandlersCjsOnly`): an ES module
+    /// loads only on a Node with `require(esm)` (`NodeFact::RequireEsm`).
     fn check_esm_required(&mut self, key: &str, handler: &Path) {
         let Some(next) = self.facts.filter(|f| f.has(Fact::HandlersCjsOnly)) else {
             return;
@@ -717,7 +711,10 @@ impl<'a> Checker<'a> {
             "Next.js {} loads the `{key}` handler with require(), and it is an ES module",
             next.version
         );
-        let help = "make the handler CommonJS (`module.exports`, or a .cjs file), upgrade Next.js to 14.1+ (which uses import()), or run production on Node 20.19+ / 22.12+ (and say so in `engines.node`)";
+        let upgrade = VersionFacts::ends_at(Fact::HandlersCjsOnly).map_or_else(String::new, |v| {
+            format!(", upgrade Next.js to {v} or later (which uses import())")
+        });
+        let help = format!("make the handler CommonJS (`module.exports`, or a .cjs file){upgrade}, or run production on Node {versions} or later (and say so in `engines.node`)");
         let finding = match node.version {
             Some(v) if node_facts(v).has(NodeFact::RequireEsm) => Finding::note(
                 Slug::EsmHandlerRequired,

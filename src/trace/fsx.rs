@@ -27,7 +27,9 @@ pub(crate) struct Fsx {
     /// Directory -> the nearest package.json at or above it.
     pjson: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// package.json -> whether its `type` is `module`.
-    types: Mutex<HashMap<PathBuf, bool>>,
+    /// `"type"` of each package.json read: `Some(true)` module, `Some(false)` another value
+    /// (commonjs), `None` no `type` field.
+    types: Mutex<HashMap<PathBuf, Option<bool>>>,
 }
 
 impl Fsx {
@@ -135,19 +137,25 @@ impl Fsx {
 
     /// `"type": "module"` in this package.json (an unreadable one counts as CommonJS, as in Node).
     pub(crate) fn package_type_is_module(&self, pjson: &Path) -> bool {
+        self.package_type(pjson) == Some(true)
+    }
+
+    /// The `"type"` of this package.json: `Some(true)` for `"module"`, `Some(false)` for any
+    /// other value, `None` when it has none (or cannot be read), where Node detects the syntax.
+    pub(crate) fn package_type(&self, pjson: &Path) -> Option<bool> {
         if let Ok(cache) = self.types.lock() {
             if let Some(hit) = cache.get(pjson) {
                 return *hit;
             }
         }
-        let is_module = std::fs::read(pjson)
+        let declared = std::fs::read(pjson)
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("module"));
+            .and_then(|v| v.get("type").map(|t| t.as_str() == Some("module")));
         if let Ok(mut cache) = self.types.lock() {
-            cache.insert(pjson.to_path_buf(), is_module);
+            cache.insert(pjson.to_path_buf(), declared);
         }
-        is_module
+        declared
     }
 }
 

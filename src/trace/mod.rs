@@ -716,17 +716,11 @@ pub fn is_es_module(file: &Path) -> bool {
         _ => {}
     }
     let fsx = Fsx::default();
-    if let Some(pjson) = fsx.boundary_package_json(file) {
-        if fsx.package_type_is_module(&pjson) {
-            return true;
-        }
-        let declares_type = std::fs::read(&pjson)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v.get("type").is_some());
-        if declares_type {
-            return false;
-        }
+    if let Some(declared) = fsx
+        .boundary_package_json(file)
+        .and_then(|pjson| fsx.package_type(&pjson))
+    {
+        return declared;
     }
     let ctx = edges::FileCtx {
         path: file,

@@ -272,6 +272,20 @@ impl VersionFacts {
             .map_or("", |row| row.source)
     }
 
+    /// The first Next.js release where `fact` no longer holds (`None`: it still does), for help
+    /// texts that name the upgrade.
+    pub fn ends_at(fact: Fact) -> Option<Version> {
+        TABLE
+            .iter()
+            .filter(|row| row.fact == fact)
+            .map(|row| row.until)
+            // A row without an end: the fact still holds. `None` (no such end) outranks any.
+            .try_fold(None, |latest: Option<Version>, until| {
+                until.map(|u| Some(latest.map_or(u, |l| l.max(u))))
+            })
+            .flatten()
+    }
+
     pub fn is_supported(&self) -> bool {
         self.version >= SUPPORTED_FROM
     }
@@ -409,6 +423,15 @@ impl NodeFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ends_at_is_the_end_of_the_last_row() {
+        assert_eq!(
+            VersionFacts::ends_at(Fact::HandlersCjsOnly),
+            Some(v(14, 1, 0))
+        );
+        assert_eq!(VersionFacts::ends_at(Fact::CacheHandlerKey), None);
+    }
 
     #[test]
     fn parses_versions() {
