@@ -164,12 +164,13 @@ fn prepare(app: &App, scratch: &Scratch) -> PathBuf {
         }
     }
     let node_modules = cached_node_modules(app);
-    copy_tree(&node_modules, &project.join("node_modules"));
+    link_node_modules(&node_modules, &project.join("node_modules"));
     project
 }
 
 /// `next build` on the app's Node, expected to fail: whether it succeeded, and its log.
 fn build_expecting_failure(app: &App, project: &Path) -> (bool, String) {
+    let cached = cached_node_modules(app);
     let _heavy = heavy_lock();
     let mut cmd = Command::new(app.node.binary());
     cmd.current_dir(project)
@@ -178,6 +179,7 @@ fn build_expecting_failure(app: &App, project: &Path) -> (bool, String) {
     clean_env(&mut cmd);
     let started = Instant::now();
     let out = cmd.output().expect("run next build");
+    assert_install_untouched(&cached);
     timing(
         &format!("build {} (next@{}, expected to fail)", app.name, app.next),
         started.elapsed(),

