@@ -49,6 +49,7 @@ fn placed_files(destinations: Option<&Destinations>, status: &HandlerStatus) -> 
 pub fn explain(common: &Common) -> Result<Outcome, InputError> {
     let layout = common.layout()?;
     let recorded = manifest::read(&layout)?;
+    crate::trace::store::load(&layout.dist_dir);
     let mut outcome = check::verify(&layout, Some(&recorded))?;
     crate::findings::attach_source_lines(&mut outcome.findings);
     // Placed as graft places them: the relocation folder depends on every closure at once.

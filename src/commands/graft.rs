@@ -52,6 +52,8 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         let _t = crate::timing::span(crate::timing::Phase::Setup);
         manifest::read(&layout)?
     };
+    // Edges of texts an earlier run parsed (kept by `next build` in `<distDir>/cache`).
+    let stored = crate::trace::store::load(&layout.dist_dir);
     let before = check::verify(&layout, Some(&recorded))?;
     // The source closures `check` just traced: the plan reuses them instead of tracing again.
     let mut traced: Vec<_> = before
@@ -120,6 +122,10 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
             .any(|f| dist_dirs.iter().any(|d| layout::is_within(f, d)))
     });
     let after = check::verify_reusing(&layout, Some(&recorded), &traced)?;
+    // For the check that usually follows (the CI gate) and the next build. Only after a graft
+    // that wrote the tree: a build with nothing to do is left exactly as it was. A store that
+    // cannot be written costs the next run its parse, nothing else.
+    let _ = crate::trace::store::save(&layout.dist_dir, &stored);
     let mut findings = merge_fixed(&before.findings, &after.findings, &plan.findings);
     crate::findings::attach_source_lines(&mut findings);
     let stdout = render(common, &layout, &after, &findings, &plan, Some(&applied));

@@ -79,6 +79,8 @@ pub fn check(common: &Common) -> Result<Outcome, InputError> {
     } else {
         None
     };
+    // Edges an earlier graft stored spare this check SWC's parse of the same texts.
+    crate::trace::store::load(&layout.dist_dir);
     let mut outcome = check::verify(&layout, recorded.as_ref())?;
     outcome
         .findings

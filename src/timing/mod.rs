@@ -38,9 +38,12 @@ pub enum Phase {
     Parse,
     /// Per edge, on trace workers: resolution and the files it adds.
     Resolve,
+    /// Inside `parse`: SWC's parse and the edge collection of a text no earlier file of the run
+    /// and no edge store had (its count is the number of texts SWC parsed).
+    Swc,
 }
 
-const PHASES: [Phase; 8] = [
+const PHASES: [Phase; 9] = [
     Phase::Setup,
     Phase::Config,
     Phase::Trace,
@@ -49,6 +52,7 @@ const PHASES: [Phase; 8] = [
     Phase::Verify,
     Phase::Parse,
     Phase::Resolve,
+    Phase::Swc,
 ];
 
 impl Phase {
@@ -62,25 +66,26 @@ impl Phase {
             Phase::Verify => "verify",
             Phase::Parse => "parse",
             Phase::Resolve => "resolve",
+            Phase::Swc => "swc",
         }
     }
 
     /// Worker phases are measured with the thread's clock, command steps with the process's.
     fn per_thread(self) -> bool {
-        matches!(self, Phase::Parse | Phase::Resolve)
+        matches!(self, Phase::Parse | Phase::Resolve | Phase::Swc)
     }
 }
 
 struct Totals {
-    cpu_ns: [AtomicU64; 8],
-    wall_ns: [AtomicU64; 8],
-    count: [AtomicU64; 8],
+    cpu_ns: [AtomicU64; PHASES.len()],
+    wall_ns: [AtomicU64; PHASES.len()],
+    count: [AtomicU64; PHASES.len()],
 }
 
 static TOTALS: Totals = Totals {
-    cpu_ns: [const { AtomicU64::new(0) }; 8],
-    wall_ns: [const { AtomicU64::new(0) }; 8],
-    count: [const { AtomicU64::new(0) }; 8],
+    cpu_ns: [const { AtomicU64::new(0) }; PHASES.len()],
+    wall_ns: [const { AtomicU64::new(0) }; PHASES.len()],
+    count: [const { AtomicU64::new(0) }; PHASES.len()],
 };
 
 /// Whether `NEXT_GRAFT_TIMINGS` is set (read once).

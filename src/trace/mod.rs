@@ -23,6 +23,7 @@ mod eval;
 mod fsx;
 mod parse_cache;
 mod resolve;
+pub mod store;
 
 pub use parse_cache::{known_text, remember, same_known_bytes, KnownText};
 

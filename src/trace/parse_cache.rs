@@ -12,8 +12,11 @@
 //!   re-based on the file's own directory;
 //! - any other result is kept by text, path and cwd: only the same file in the same run reuses it.
 //!
-//! Texts are told apart by length and a 64-bit SipHash with keys drawn at random for the process,
-//! so a collision can neither be expected (thousands of files) nor crafted.
+//! Texts are told apart by length and a 128-bit XXH3 of the bytes: a collision cannot be expected
+//! (thousands of files), and the hash is the same in every process, so that the edge store
+//! ([`super::store`]) can keep location-free results across runs. XXH3 is not built to resist a
+//! crafted collision; crafting one would take writing files into the project's `node_modules` or
+//! the build output, and whoever can do that already decides what the server runs.
 //!
 //! Files this process read or wrote are not read again while unchanged ([`remember`],
 //! [`trusted`]). Each file the trace reads is remembered with its [`FileStamp`] (inode, ctime,
@@ -26,7 +29,6 @@
 //! result tied to its location; a file no one here read or wrote) is read and analysed as before.
 //! `plan` tells a source and its copy equal the same way ([`same_known_bytes`]).
 
-use std::hash::{BuildHasher, RandomState};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 
@@ -36,9 +38,9 @@ use super::edges::{self, FileCtx, Parsed};
 use super::fsx;
 use crate::platform::FileStamp;
 
-/// The identity of a text: its length and keyed hash, as [`collect`] computes it.
+/// The identity of a text: its length and 128-bit XXH3, as [`KnownText::of`] computes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct TextId(usize, u64);
+pub(crate) struct TextId(pub(crate) usize, pub(crate) u128);
 
 /// What the process knows of one file's bytes: the identity of their text, and whether that
 /// text is exactly the bytes (valid UTF-8), so that equal identities mean equal bytes.
@@ -54,7 +56,7 @@ impl KnownText {
         let text = String::from_utf8_lossy(bytes);
         let exact = matches!(text, std::borrow::Cow::Borrowed(_));
         KnownText {
-            id: TextId(text.len(), cache().seed.hash_one(&*text)),
+            id: TextId(text.len(), xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
             exact,
         }
     }
@@ -73,7 +75,6 @@ enum Key {
 }
 
 struct Cache {
-    seed: RandomState,
     parsed: Mutex<Entries>,
     /// Signalled whenever a text being parsed is done (see `Entries::parsing`).
     parsed_one: Condvar,
@@ -85,6 +86,10 @@ struct Cache {
 #[derive(Default)]
 struct Entries {
     by_key: FxHashMap<Key, Arc<Parsed>>,
+    /// Location-free results of earlier runs, from the edge store ([`preload`]). One moves into
+    /// `by_key` when this run meets its text, so that [`location_free_results`] gives only the
+    /// texts of this run: a store never grows with texts no closure holds any more.
+    stored: FxHashMap<(TextId, String), Arc<Parsed>>,
     /// Texts a worker is parsing now. A second worker meeting one waits for that result instead
     /// of parsing the same text again (one file installed in several places: the large bench
     /// closure has four copies of each `@opentelemetry/resources` file).
@@ -108,7 +113,6 @@ impl Drop for ParsingMark {
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(|| Cache {
-        seed: RandomState::new(),
         parsed: Mutex::new(Entries::default()),
         parsed_one: Condvar::new(),
         known: Mutex::new(FxHashMap::default()),
@@ -133,6 +137,9 @@ fn collect(ctx: &FileCtx, source: &str, text: TextId) -> Parsed {
         if let Some(p) = entries.by_key.get(&by_text) {
             return p.moved_to(dir);
         }
+        if let Some(p) = take_stored(&mut entries, &by_text) {
+            return p.moved_to(dir);
+        }
         if let Some(p) = entries.by_key.get(&by_location) {
             return Parsed::clone(p);
         }
@@ -149,7 +156,10 @@ fn collect(ctx: &FileCtx, source: &str, text: TextId) -> Parsed {
     drop(entries);
     let mark = ParsingMark(text);
     // Parsed without the lock: workers parse different texts in parallel.
-    let parsed = edges::collect(ctx, source);
+    let parsed = {
+        let _t = crate::timing::span(crate::timing::Phase::Swc);
+        edges::collect(ctx, source)
+    };
     let key = if parsed.location_free {
         by_text
     } else {
@@ -163,6 +173,53 @@ fn collect(ctx: &FileCtx, source: &str, text: TextId) -> Parsed {
         .insert(key, Arc::new(parsed.clone()));
     drop(mark);
     parsed
+}
+
+/// The stored result for a `Key::Text`, moved into `by_key` (it is this run's now).
+fn take_stored(entries: &mut Entries, key: &Key) -> Option<Arc<Parsed>> {
+    let Key::Text { text, ext } = key else {
+        return None;
+    };
+    let parsed = entries.stored.remove(&(*text, ext.clone()))?;
+    entries.by_key.insert(
+        Key::Text {
+            text: *text,
+            ext: ext.clone(),
+        },
+        parsed.clone(),
+    );
+    Some(parsed)
+}
+
+/// Offers location-free results of an earlier run (the edge store): a text met in this run
+/// takes its edges from here instead of SWC. Only results with `location_free` are taken.
+pub(crate) fn preload(results: Vec<(TextId, String, Parsed)>) {
+    let mut entries = cache()
+        .parsed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    for (text, ext, parsed) in results {
+        if parsed.location_free {
+            entries.stored.insert((text, ext), Arc::new(parsed));
+        }
+    }
+}
+
+/// The location-free results of the texts this run met (parsed or taken from the store), by
+/// text and extension, in no particular order.
+pub(crate) fn location_free_results() -> Vec<(TextId, String, Arc<Parsed>)> {
+    let entries = cache()
+        .parsed
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    entries
+        .by_key
+        .iter()
+        .filter_map(|(key, parsed)| match key {
+            Key::Text { text, ext } => Some((*text, ext.clone(), parsed.clone())),
+            Key::Located { .. } => None,
+        })
+        .collect()
 }
 
 /// Records that this process wrote (or read) `path` with the text `text`, and that the file's
@@ -208,8 +265,11 @@ pub(crate) fn trusted(ctx: &FileCtx) -> Option<Parsed> {
         ext: fsx::ext(ctx.path),
     };
     let dir = ctx.path.parent().unwrap_or(Path::new("/"));
-    let entries = cache().parsed.lock().ok()?;
-    entries.by_key.get(&key).map(|p| p.moved_to(dir))
+    let mut entries = cache().parsed.lock().ok()?;
+    if let Some(p) = entries.by_key.get(&key) {
+        return Some(p.moved_to(dir));
+    }
+    take_stored(&mut entries, &key).map(|p| p.moved_to(dir))
 }
 
 /// Reads `ctx.path` (stamped before reading, remembered) and collects its edges.

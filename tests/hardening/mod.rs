@@ -176,9 +176,35 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
     entries(dir, true)
 }
 
-/// As [`snapshot`] without mtimes: compares trees in different directories or runs.
+/// As [`snapshot`] without mtimes, and without the edge store (`.next/cache/next-graft`):
+/// compares trees in different directories or runs. The store is a cache that only a graft
+/// that wrote the tree, and ran to its end, leaves: an interrupted run's rerun that finds
+/// nothing left to do converges to the same tree without one.
 pub fn contents(dir: &Path) -> BTreeMap<PathBuf, String> {
-    entries(dir, false)
+    let mut out = entries(dir, false);
+    let store = |rel: &Path| {
+        rel.components()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].as_os_str() == "cache" && w[1].as_os_str() == "next-graft")
+    };
+    out.retain(|rel, _| !store(rel));
+    // And a `cache` directory that only the store made (the fixtures have none).
+    let only_for_the_store: Vec<PathBuf> = out
+        .keys()
+        .filter(|rel| {
+            rel.ends_with("cache") && !out.keys().any(|k| k != *rel && k.starts_with(rel))
+        })
+        .filter(|rel| {
+            fs::read_dir(dir.join(rel))
+                .is_ok_and(|d| d.flatten().all(|e| e.file_name() == "next-graft"))
+        })
+        .cloned()
+        .collect();
+    for rel in only_for_the_store {
+        out.remove(&rel);
+    }
+    out
 }
 
 fn entries(dir: &Path, with_time: bool) -> BTreeMap<PathBuf, String> {

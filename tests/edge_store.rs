@@ -1,0 +1,144 @@
+//! The edge store (`src/trace/store.rs`): graft keeps the location-free edges of the texts it
+//! parsed in `<distDir>/cache/next-graft/edges.json`; check and later runs take them instead of
+//! parsing the same texts again, and never trust them for a text that changed.
+//!
+//! The number of texts SWC parsed is read from `NEXT_GRAFT_TIMINGS=1` (`phase=swc … count=N`,
+//! absent when none was).
+
+mod common;
+
+use common::{copy_tree, fixture, run, tree_hash};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const V16_4: &str = "next-16.4.6-v16-4";
+
+fn store(app: &Path) -> PathBuf {
+    app.join(".next/cache/next-graft/edges.json")
+}
+
+/// A copy of the 16.4 build whose standalone tree lost the handler and two of its
+/// dependencies, so that graft has copies to make (and parses the closure).
+fn broken_build() -> tempfile::TempDir {
+    let dir = copy_tree(&fixture(V16_4));
+    let standalone = dir.path().join(".next/standalone");
+    for rel in ["cache-handler.js", "node_modules/ms/index.js", "lib/dep.js"] {
+        fs::remove_file(standalone.join(rel)).unwrap();
+    }
+    assert!(!store(dir.path()).exists(), "the fixture has no store");
+    dir
+}
+
+/// Runs a command with phase timings on: its exit code, and how many texts SWC parsed.
+fn run_counting(args: &[&str], project: &Path) -> (i32, u64, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
+        .args(args)
+        .arg("--project")
+        .arg(project)
+        .args(["--format", "json"])
+        .env("NO_COLOR", "1")
+        .env("NEXT_GRAFT_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let parsed = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("next-graft timings: phase=swc ")
+                .and_then(|rest| rest.rsplit_once("count="))
+                .map(|(_, n)| n.trim().parse::<u64>().unwrap())
+        })
+        .unwrap_or(0);
+    (
+        out.status.code().unwrap_or(-1),
+        parsed,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn slugs(stdout: &str) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    common::slugs(&json)
+}
+
+#[test]
+fn check_after_graft_parses_nothing_graft_parsed() {
+    let dir = broken_build();
+    let (code, parsed_by_graft, _) = run_counting(&[], dir.path());
+    assert_eq!(code, 0);
+    assert!(parsed_by_graft > 0, "graft parsed the closure");
+    assert!(store(dir.path()).is_file(), "graft wrote the store");
+
+    let (code, parsed, stdout) = run_counting(&["check"], dir.path());
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(parsed, 0, "check parsed texts the store holds");
+
+    // The same check without the store parses them: the saving is the store's.
+    fs::remove_file(store(dir.path())).unwrap();
+    let (code, parsed_without, stdout_without) = run_counting(&["check"], dir.path());
+    assert_eq!(code, 0);
+    assert!(parsed_without > 0);
+    assert_eq!(slugs(&stdout), slugs(&stdout_without));
+}
+
+#[test]
+fn a_second_graft_writes_nothing_and_a_healthy_build_gets_no_store() {
+    let dir = broken_build();
+    assert_eq!(run(&[], dir.path()).code, 0);
+    let before = tree_hash(dir.path());
+    let again = run(&[], dir.path());
+    assert_eq!(again.code, 0);
+    assert!(
+        again.stdout.contains("graft: nothing to do"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(before, tree_hash(dir.path()), "the second run wrote");
+
+    // Next traced everything: graft has nothing to write, the store included.
+    let healthy = copy_tree(&fixture(V16_4));
+    let before = tree_hash(healthy.path());
+    assert_eq!(run(&[], healthy.path()).code, 0);
+    assert_eq!(before, tree_hash(healthy.path()));
+    assert!(!store(healthy.path()).exists());
+}
+
+/// The store is keyed by the text, not by the path: a file edited after graft is parsed again,
+/// and its new edge is judged.
+#[test]
+fn a_file_changed_after_graft_is_parsed_again() {
+    let dir = broken_build();
+    assert_eq!(run(&[], dir.path()).code, 0);
+    let copy = dir.path().join(".next/standalone/lib/dep.js");
+    let text = fs::read_to_string(&copy).unwrap();
+    fs::write(&copy, format!("{text}\nrequire('./not-there');\n")).unwrap();
+    let (code, parsed, stdout) = run_counting(&["check"], dir.path());
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(parsed, 1, "only the changed text is parsed");
+    assert!(stdout.contains("./not-there"), "{stdout}");
+}
+
+#[test]
+fn a_store_that_is_corrupt_or_from_another_build_of_next_graft_is_ignored() {
+    let dir = broken_build();
+    assert_eq!(run(&[], dir.path()).code, 0);
+    let good = fs::read_to_string(store(dir.path())).unwrap();
+    let mut foreign: serde_json::Value = serde_json::from_str(&good).unwrap();
+    foreign["collector"] = "0000000000000000".into();
+    let mut wrong_hash: serde_json::Value = serde_json::from_str(&good).unwrap();
+    wrong_hash["entries"][0]["xxh3"] = "not hex".into();
+    for (what, text) in [
+        ("not JSON", "{\"format\": 1, \"entries\": [".to_string()),
+        ("another collector", foreign.to_string()),
+        ("a malformed entry", wrong_hash.to_string()),
+        ("empty", String::new()),
+    ] {
+        fs::write(store(dir.path()), &text).unwrap();
+        let before = tree_hash(dir.path());
+        let (code, parsed, stdout) = run_counting(&["check"], dir.path());
+        assert_eq!(code, 0, "{what}: {stdout}");
+        assert!(parsed > 0, "{what}: nothing was parsed");
+        assert_eq!(before, tree_hash(dir.path()), "{what}: check wrote");
+    }
+}
