@@ -84,14 +84,6 @@ pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
     if keys == loaded.keys || results.is_empty() {
         return Ok(false);
     }
-    let file = StoreFile {
-        format: FORMAT,
-        collector: COLLECTOR.to_string(),
-        entries: results
-            .iter()
-            .filter_map(|(text, ext, parsed)| Entry::of(*text, ext, parsed))
-            .collect(),
-    };
     let target = path(dist_dir);
     let dir = target.parent().expect("the store has a parent directory");
     std::fs::create_dir_all(dir)?;
@@ -108,11 +100,7 @@ pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
         .write(true)
         .create_new(true)
         .open(&staged)
-        .and_then(|f| {
-            let mut out = std::io::BufWriter::new(f);
-            serde_json::to_writer(&mut out, &file)?;
-            std::io::Write::flush(&mut out)
-        })
+        .and_then(|f| write_store(std::io::BufWriter::new(f), &results))
         .and_then(|()| std::fs::rename(&staged, &target));
     if written.is_err() {
         let _ = std::fs::remove_file(&staged);
@@ -120,7 +108,33 @@ pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
     written.map(|()| true)
 }
 
-#[derive(Serialize, Deserialize)]
+/// Writes a [`StoreFile`] one entry at a time: the entries of a large closure, all made at once,
+/// took about a MiB of a graft whose peak RSS has a budget (docs/performance.md).
+fn write_store(
+    mut out: impl std::io::Write,
+    results: &[(TextId, String, Arc<Parsed>)],
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\"format\":{FORMAT},\"collector\":{},\"entries\":[",
+        serde_json::to_string(COLLECTOR)?
+    )?;
+    let mut first = true;
+    for (text, ext, parsed) in results {
+        let Some(entry) = Entry::of(*text, ext, parsed) else {
+            continue;
+        };
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        serde_json::to_writer(&mut out, &entry)?;
+    }
+    out.write_all(b"]}")?;
+    out.flush()
+}
+
+#[derive(Deserialize)]
 struct StoreFile {
     format: u32,
     collector: String,
