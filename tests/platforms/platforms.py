@@ -10,7 +10,8 @@
                          form; several may be given); messages are dropped (they embed paths).
   tree DIR [skip-configs] every file and link under DIR, sorted: `path sha256` / `path -> target`
                          (skip-configs: without the config copies winpaths rewrites), except the
-                         Windows lock file .next/.next-graft.lock.
+                         Windows lock file .next/.next-graft.lock and the edge store
+                         .next/cache/next-graft/edges.json.
   winpaths DIR MODE      rewrite the recorded handler paths of the build DIR in every config
                          copy the way a Next build on Windows records them. MODE:
                            posix-absolute  (the POSIX twin) handler values absolute: DIR/<file>
@@ -341,7 +342,7 @@ def cmd_tree(root, *options):
             rel = os.path.relpath(full, root)
             if rel.replace(os.sep, "/") in skip:
                 continue
-            if rel.replace(os.sep, "/") == WINDOWS_LOCK:
+            if rel.replace(os.sep, "/") in (WINDOWS_LOCK, EDGE_STORE):
                 continue
             if os.path.islink(full):
                 lines.append(f"{rel} -> {os.readlink(full)}")
@@ -363,6 +364,10 @@ HANDLERS = ["cache-handler.js", "use-cache-handler.mjs"]
 # The Windows build's lock file (a directory handle cannot be locked there; src/platform/
 # windows.rs `lock_handle`): left in the distDir, outside standalone/, by design.
 WINDOWS_LOCK = ".next/.next-graft.lock"
+# graft's edge store (src/trace/store.rs): a cache that a graft leaves only when it wrote the
+# tree, so a platform run that had to repair (Windows paths) has one and the host's healthy run
+# of the same build has none. Not part of what graft copied.
+EDGE_STORE = ".next/cache/next-graft/edges.json"
 
 
 def win(posix_path):
