@@ -76,6 +76,8 @@ enum Key {
 
 struct Cache {
     parsed: Mutex<Entries>,
+    /// Set once [`preload`] took a result (see [`has_stored`]).
+    preloaded: std::sync::atomic::AtomicBool,
     /// Signalled whenever a text being parsed is done (see `Entries::parsing`).
     parsed_one: Condvar,
     /// Files whose bytes this process wrote (apply's copies) or read (traced files): path -> (the
@@ -113,6 +115,7 @@ impl Drop for ParsingMark {
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(|| Cache {
+        preloaded: std::sync::atomic::AtomicBool::new(false),
         parsed: Mutex::new(Entries::default()),
         parsed_one: Condvar::new(),
         known: Mutex::new(FxHashMap::default()),
@@ -201,8 +204,17 @@ pub(crate) fn preload(results: Vec<(TextId, String, Parsed)>) {
     for (text, ext, parsed) in results {
         if parsed.location_free {
             entries.stored.insert((text, ext), Arc::new(parsed));
+            cache()
+                .preloaded
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
+}
+
+/// Whether [`preload`] took any result.
+pub(crate) fn has_stored() -> bool {
+    let cache = cache();
+    cache.preloaded.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The location-free results of the texts this run met (parsed or taken from the store), by

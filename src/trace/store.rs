@@ -72,6 +72,12 @@ pub fn load(dist_dir: &Path) -> Loaded {
     Loaded { keys }
 }
 
+/// Whether a store offered results to this process (then little is left to parse, and
+/// `check` traces the sources and the tree side by side).
+pub fn offered_results() -> bool {
+    parse_cache::has_stored()
+}
+
 /// Writes the location-free results of this run into `dist_dir`'s store, unless they are the
 /// ones `loaded` held. `Ok(true)` when it wrote.
 pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
