@@ -164,7 +164,7 @@ fn prepare(app: &App, scratch: &Scratch) -> PathBuf {
         }
     }
     let node_modules = cached_node_modules(app);
-    link_node_modules(&node_modules, &project.join("node_modules"));
+    link_tree(&node_modules, &project.join("node_modules"));
     project
 }
 

@@ -80,6 +80,9 @@ fn check_after_graft_parses_nothing_graft_parsed() {
     assert_eq!(code, 0);
     assert!(parsed_without > 0);
     assert_eq!(slugs(&stdout), slugs(&stdout_without));
+    // The whole verdict, not only the slugs: with the store the two traces ran side by side,
+    // without it one after the other, and both must see the same closures.
+    assert_eq!(stdout, stdout_without);
 }
 
 #[test]
@@ -141,4 +144,36 @@ fn a_store_that_is_corrupt_or_from_another_build_of_next_graft_is_ignored() {
         assert!(parsed > 0, "{what}: nothing was parsed");
         assert_eq!(before, tree_hash(dir.path()), "{what}: check wrote");
     }
+}
+
+/// With a store, check traces the sources and the tree side by side: each closure must keep its
+/// role. A source changed after graft (a new local dependency) makes the two closures differ, so
+/// a mix-up shows in the counts and the findings; the verdict equals the one without a store
+/// (one trace after the other).
+#[test]
+fn side_by_side_traces_keep_the_source_and_the_tree_apart() {
+    let dir = broken_build();
+    assert_eq!(run(&[], dir.path()).code, 0);
+    let dep = dir.path().join("lib/dep.js");
+    let text = fs::read_to_string(&dep).unwrap();
+    fs::write(&dep, format!("{text}\nrequire('./extra');\n")).unwrap();
+    fs::write(dir.path().join("lib/extra.js"), "module.exports = 1;\n").unwrap();
+
+    let (code, _, with_store) = run_counting(&["check"], dir.path());
+    let json: serde_json::Value = serde_json::from_str(&with_store).unwrap();
+    let isr = json["handlers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["key"] == "cacheHandler")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        isr["source_files"].as_u64().unwrap(),
+        isr["deployed_files"].as_u64().unwrap() + 1,
+        "the source closure has lib/extra.js, the tree's does not: {isr}"
+    );
+    fs::remove_file(store(dir.path())).unwrap();
+    let (code_without, _, without_store) = run_counting(&["check"], dir.path());
+    assert_eq!((code, with_store), (code_without, without_store));
 }

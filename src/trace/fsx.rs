@@ -26,7 +26,6 @@ pub(crate) struct Fsx {
     files: Mutex<HashMap<PathBuf, bool>>,
     /// Directory -> the nearest package.json at or above it.
     pjson: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
-    /// package.json -> whether its `type` is `module`.
     /// `"type"` of each package.json read: `Some(true)` module, `Some(false)` another value
     /// (commonjs), `None` no `type` field.
     types: Mutex<HashMap<PathBuf, Option<bool>>>,

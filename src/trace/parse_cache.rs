@@ -39,7 +39,7 @@ use super::fsx;
 use crate::platform::FileStamp;
 
 /// The identity of a text: its length and 128-bit XXH3, as [`KnownText::of`] computes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct TextId(pub(crate) usize, pub(crate) u128);
 
 /// What the process knows of one file's bytes: the identity of their text, and whether that
@@ -53,16 +53,22 @@ pub struct KnownText {
 impl KnownText {
     /// Of a file's bytes, decoded as the tracer decodes them.
     pub fn of(bytes: &[u8]) -> KnownText {
+        Self::decode(bytes).0
+    }
+
+    /// The text of `bytes` as the tracer reads it (lossy UTF-8), with its identity: one
+    /// decoding for both.
+    fn decode(bytes: &[u8]) -> (KnownText, std::borrow::Cow<'_, str>) {
         let text = String::from_utf8_lossy(bytes);
-        let exact = matches!(text, std::borrow::Cow::Borrowed(_));
-        KnownText {
+        let known = KnownText {
             id: TextId(text.len(), xxhash_rust::xxh3::xxh3_128(text.as_bytes())),
-            exact,
-        }
+            exact: matches!(text, std::borrow::Cow::Borrowed(_)),
+        };
+        (known, text)
     }
 }
 
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Key {
     /// A location-free result: by text and extension (the extension picks the syntax).
     Text { text: TextId, ext: String },
@@ -91,7 +97,8 @@ struct Entries {
     /// Location-free results of earlier runs, from the edge store ([`preload`]). One moves into
     /// `by_key` when this run meets its text, so that [`location_free_results`] gives only the
     /// texts of this run: a store never grows with texts no closure holds any more.
-    stored: FxHashMap<(TextId, String), Arc<Parsed>>,
+    /// Only `Key::Text` keys.
+    stored: FxHashMap<Key, Arc<Parsed>>,
     /// Texts a worker is parsing now. A second worker meeting one waits for that result instead
     /// of parsing the same text again (one file installed in several places: the large bench
     /// closure has four copies of each `@opentelemetry/resources` file).
@@ -178,19 +185,10 @@ fn collect(ctx: &FileCtx, source: &str, text: TextId) -> Parsed {
     parsed
 }
 
-/// The stored result for a `Key::Text`, moved into `by_key` (it is this run's now).
+/// The stored result for `key`, moved into `by_key` (it is this run's now).
 fn take_stored(entries: &mut Entries, key: &Key) -> Option<Arc<Parsed>> {
-    let Key::Text { text, ext } = key else {
-        return None;
-    };
-    let parsed = entries.stored.remove(&(*text, ext.clone()))?;
-    entries.by_key.insert(
-        Key::Text {
-            text: *text,
-            ext: ext.clone(),
-        },
-        parsed.clone(),
-    );
+    let parsed = entries.stored.remove(key)?;
+    entries.by_key.insert(key.clone(), parsed.clone());
     Some(parsed)
 }
 
@@ -203,11 +201,15 @@ pub(crate) fn preload(results: Vec<(TextId, String, Parsed)>) {
         .unwrap_or_else(PoisonError::into_inner);
     for (text, ext, parsed) in results {
         if parsed.location_free {
-            entries.stored.insert((text, ext), Arc::new(parsed));
-            cache()
-                .preloaded
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            entries
+                .stored
+                .insert(Key::Text { text, ext }, Arc::new(parsed));
         }
+    }
+    if !entries.stored.is_empty() {
+        cache()
+            .preloaded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -292,9 +294,9 @@ pub(crate) fn read_and_collect(ctx: &FileCtx) -> std::io::Result<Parsed> {
     // Through `Take`: `File::read_to_end` would `stat` the file again for its size (and seek).
     std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, u64::MAX), &mut bytes)?;
     drop(file);
-    let known = KnownText::of(&bytes);
+    let (known, text) = KnownText::decode(&bytes);
     remember(ctx.path, known, crate::platform::file_stamp(&meta));
-    Ok(collect(ctx, &String::from_utf8_lossy(&bytes), known.id))
+    Ok(collect(ctx, &text, known.id))
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ pub fn load(dist_dir: &Path) -> Loaded {
         .iter()
         .map(|(text, ext, _)| (*text, ext.clone()))
         .collect();
-    keys.sort_unstable_by(|a, b| (a.0 .0, a.0 .1, &a.1).cmp(&(b.0 .0, b.0 .1, &b.1)));
+    keys.sort_unstable();
     parse_cache::preload(results);
     Loaded { keys }
 }
@@ -82,7 +82,7 @@ pub fn offered_results() -> bool {
 /// ones `loaded` held. `Ok(true)` when it wrote.
 pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
     let mut results = parse_cache::location_free_results();
-    results.sort_unstable_by(|a, b| (a.0 .0, a.0 .1, &a.1).cmp(&(b.0 .0, b.0 .1, &b.1)));
+    results.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let keys: Vec<(TextId, String)> = results
         .iter()
         .map(|(text, ext, _)| (*text, ext.clone()))

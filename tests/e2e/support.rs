@@ -544,8 +544,11 @@ pub fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Hard links instead of copies (`cp -al`): fast and free for a read-only tree. Only for trees
-/// that tests never modify in place (deleting a link is fine: the original keeps its data).
-fn link_tree(from: &Path, to: &Path) {
+/// that tests never modify in place (deleting a link is fine: the original keeps its data). For a
+/// project's `node_modules` linked to the cached install, the directories are the project's own,
+/// so a file a build adds stays in the project, and only a write into an existing file would
+/// reach the cache: [`assert_install_untouched`] catches that.
+pub fn link_tree(from: &Path, to: &Path) {
     let ok = Command::new("cp")
         .arg("-al")
         .arg(from)
@@ -557,13 +560,6 @@ fn link_tree(from: &Path, to: &Path) {
         let _ = fs::remove_dir_all(to);
         copy_tree(from, to);
     }
-}
-
-/// A project's `node_modules` as hard links to the cached install (`cp -al`): the directories
-/// are the project's own, so a file a build adds stays in the project, and only a write into
-/// an existing file would reach the cache. [`assert_install_untouched`] catches that.
-pub fn link_node_modules(cached: &Path, to: &Path) {
-    link_tree(cached, to);
 }
 
 /// Fails when a file of the cached install changed after `npm install` wrote it: a build that
@@ -738,7 +734,7 @@ pub fn try_build_with(app: &App, layers: &Layers) -> Result<Build, BuildFailure>
     // copied: a build keeps its app for the rest of the run, and thirteen full copies took 5 GB
     // of a CI machine's disk (a run failed with ENOSPC).
     let project = dir.join(app.project);
-    link_node_modules(&node_modules, &project.join("node_modules"));
+    link_tree(&node_modules, &project.join("node_modules"));
     let mut cmd = Command::new(app.node.binary());
     cmd.current_dir(&project)
         .args(["node_modules/next/dist/bin/next", "build"])

@@ -275,15 +275,14 @@ impl VersionFacts {
     /// The first Next.js release where `fact` no longer holds (`None`: it still does), for help
     /// texts that name the upgrade.
     pub fn ends_at(fact: Fact) -> Option<Version> {
+        // A row without an end means the fact still holds: then there is no end (`?`).
         TABLE
             .iter()
             .filter(|row| row.fact == fact)
             .map(|row| row.until)
-            // A row without an end: the fact still holds. `None` (no such end) outranks any.
-            .try_fold(None, |latest: Option<Version>, until| {
-                until.map(|u| Some(latest.map_or(u, |l| l.max(u))))
-            })
-            .flatten()
+            .collect::<Option<Vec<Version>>>()?
+            .into_iter()
+            .max()
     }
 
     pub fn is_supported(&self) -> bool {
