@@ -30,6 +30,17 @@ fn broken_build() -> tempfile::TempDir {
     dir
 }
 
+/// The broken build after graft repaired it (and wrote the store), with `line` appended to the
+/// file `rel` (relative to the project).
+fn grafted_then_appended(rel: &str, line: &str) -> tempfile::TempDir {
+    let dir = broken_build();
+    assert_eq!(run(&[], dir.path()).code, 0);
+    let file = dir.path().join(rel);
+    let text = fs::read_to_string(&file).unwrap();
+    fs::write(&file, format!("{text}\n{line}\n")).unwrap();
+    dir
+}
+
 /// Runs a command with phase timings on: its exit code, and how many texts SWC parsed.
 fn run_counting(args: &[&str], project: &Path) -> (i32, u64, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_next-graft"))
@@ -111,11 +122,7 @@ fn a_second_graft_writes_nothing_and_a_healthy_build_gets_no_store() {
 /// and its new edge is judged.
 #[test]
 fn a_file_changed_after_graft_is_parsed_again() {
-    let dir = broken_build();
-    assert_eq!(run(&[], dir.path()).code, 0);
-    let copy = dir.path().join(".next/standalone/lib/dep.js");
-    let text = fs::read_to_string(&copy).unwrap();
-    fs::write(&copy, format!("{text}\nrequire('./not-there');\n")).unwrap();
+    let dir = grafted_then_appended(".next/standalone/lib/dep.js", "require('./not-there');");
     let (code, parsed, stdout) = run_counting(&["check"], dir.path());
     assert_eq!(code, 1, "{stdout}");
     assert_eq!(parsed, 1, "only the changed text is parsed");
@@ -152,11 +159,7 @@ fn a_store_that_is_corrupt_or_from_another_build_of_next_graft_is_ignored() {
 /// (one trace after the other).
 #[test]
 fn side_by_side_traces_keep_the_source_and_the_tree_apart() {
-    let dir = broken_build();
-    assert_eq!(run(&[], dir.path()).code, 0);
-    let dep = dir.path().join("lib/dep.js");
-    let text = fs::read_to_string(&dep).unwrap();
-    fs::write(&dep, format!("{text}\nrequire('./extra');\n")).unwrap();
+    let dir = grafted_then_appended("lib/dep.js", "require('./extra');");
     fs::write(dir.path().join("lib/extra.js"), "module.exports = 1;\n").unwrap();
 
     let (code, _, with_store) = run_counting(&["check"], dir.path());
