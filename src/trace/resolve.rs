@@ -55,6 +55,10 @@ fn options(conditions: &[&str], esm: bool) -> ResolveOptions {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        // Conditions are then read only through a package's `exports`/`imports`, never for a
+        // path (see `reads_conditions`). Node's behaviour, and oxc's default; set here because
+        // `resolve` relies on it.
+        allow_package_exports_in_directory_resolve: false,
         ..ResolveOptions::default()
     }
 }
@@ -92,8 +96,17 @@ impl Resolvers {
         };
         let mut found = Vec::new();
         let mut first_error: Option<ResolveError> = None;
-        // Any supported Node may run the image: with and without `module-sync`, keep both.
-        for resolver in [with_sync, plain] {
+        // Any supported Node may run the image: with and without `module-sync`, keep both. The
+        // two differ only where conditions are read, a package's `exports` or `imports`; a
+        // path never reaches either, so one resolution answers for both (half the resolver's
+        // work on a closure, most of whose edges are relative).
+        let both = [with_sync, plain];
+        let resolvers = if reads_conditions(spec) {
+            &both[..]
+        } else {
+            &both[..1]
+        };
+        for resolver in resolvers {
             match resolver.resolve(dir, spec) {
                 Ok(r) => found.push(r.into_path_buf()),
                 Err(ResolveError::Builtin { .. }) => return ResolveOutcome::Builtin,
@@ -130,6 +143,22 @@ impl Resolvers {
     }
 }
 
+/// Whether resolving `spec` can read conditions: a package (bare) or `#imports` specifier.
+/// Classified as oxc_resolver's `require` does (after turning a `file:` URL into its path): a
+/// specifier whose first path component is `.`, `..`, the root or a Windows prefix is a path,
+/// resolved through files and directories (`main`, never `exports`: the option
+/// `allow_package_exports_in_directory_resolve` is off).
+fn reads_conditions(spec: &str) -> bool {
+    use std::path::Component;
+    if spec.starts_with("file:") {
+        return false;
+    }
+    !matches!(
+        Path::new(spec).components().next(),
+        Some(Component::CurDir | Component::ParentDir | Component::RootDir | Component::Prefix(_))
+    )
+}
+
 /// Whether CJS would find `spec` only by probing (extension, `/index`, directory): a relative or
 /// absolute path, or a package subpath, whose last segment has no extension.
 fn needs_probing(spec: &str) -> bool {
@@ -140,4 +169,92 @@ fn needs_probing(spec: &str) -> bool {
     let subpath = !path_like && segments > package_segments;
     let last = spec.rsplit(['/', '\\']).next().unwrap_or("");
     (path_like || subpath) && (!last.contains('.') || last == "." || last == "..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_package_and_imports_specifiers_read_conditions() {
+        for spec in ["ms", "@scope/pkg/sub", "#internal", ".hidden", "node:fs"] {
+            assert!(reads_conditions(spec), "{spec}");
+        }
+        for spec in [
+            ".",
+            "..",
+            "./x",
+            "../x/y.js",
+            "/abs/x.js",
+            "file:///abs/x.js",
+        ] {
+            assert!(!reads_conditions(spec), "{spec}");
+        }
+    }
+
+    /// The shortcut for paths gives what the two resolutions gave: every path-like request into
+    /// a package whose `exports` and `imports` have `module-sync` resolves alike with and
+    /// without it, while the package request still keeps both targets.
+    #[test]
+    fn a_path_resolves_once_and_alike_under_both_condition_sets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = crate::platform::canonicalize(dir.path()).expect("canonical tempdir");
+        let exports = r##"{"name":"ms","main":"./main.js","exports":{".":{"module-sync":"./sync.mjs","require":"./req.cjs"}},"imports":{"#i":{"module-sync":"./sync.mjs","default":"./req.cjs"}}}"##;
+        for (rel, text) in [
+            ("node_modules/ms/package.json", exports),
+            ("node_modules/ms/main.js", ""),
+            ("node_modules/ms/sync.mjs", ""),
+            ("node_modules/ms/req.cjs", ""),
+            ("node_modules/ms/lib/index.js", ""),
+        ] {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let resolvers = Resolvers::new();
+        let pkg = root.join("node_modules/ms");
+        let absolute = pkg.join("sync.mjs").display().to_string();
+        let specs = [
+            "./node_modules/ms",
+            "./node_modules/ms/lib",
+            "./node_modules/ms/sync.mjs",
+            "../ms/req.cjs",
+            absolute.as_str(),
+        ];
+        for esm in [false, true] {
+            let (with_sync, plain) = if esm {
+                (&resolvers.esm, &resolvers.esm_plain)
+            } else {
+                (&resolvers.cjs, &resolvers.cjs_plain)
+            };
+            for spec in specs {
+                let base = if spec.starts_with("../") {
+                    pkg.join("lib")
+                } else {
+                    root.clone()
+                };
+                let each = [with_sync, plain]
+                    .map(|r| r.resolve(&base, spec).map(|r| r.into_path_buf()).ok());
+                assert_eq!(each[0], each[1], "{spec} (esm: {esm})");
+                let got = match resolvers.resolve(&base, spec, esm) {
+                    ResolveOutcome::Found(paths) => Some(paths),
+                    _ => None,
+                };
+                assert_eq!(got, each[0].clone().map(|p| vec![p]), "{spec} (esm: {esm})");
+            }
+        }
+        // A package request still resolves under both sets and keeps both targets.
+        match resolvers.resolve(&root, "ms", false) {
+            ResolveOutcome::Found(paths) => {
+                assert_eq!(paths, [pkg.join("req.cjs"), pkg.join("sync.mjs")]);
+            }
+            _ => panic!("ms did not resolve"),
+        }
+        match resolvers.resolve(&pkg.join("lib"), "#i", false) {
+            ResolveOutcome::Found(paths) => {
+                assert_eq!(paths, [pkg.join("req.cjs"), pkg.join("sync.mjs")]);
+            }
+            _ => panic!("#i did not resolve"),
+        }
+    }
 }
