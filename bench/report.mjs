@@ -143,6 +143,26 @@ if (Object.values(results).some((r) => r.t['graft-compare'])) {
   }
   out.push('');
 }
+// The least work (bench/parse_floor.rs): a graft on a fresh output must at least copy the
+// closure (the floor) and parse each of its texts once with SWC (the parse floor: read and
+// parse alone, on every core); a healthy graft must at least parse them.
+if (Object.values(results).some((r) => r.t['parse-floor'])) {
+  out.push('The least work, in the same run: the parse floor is `bench/parse_floor.rs` (read each file of the closure and parse each JavaScript text once with SWC, through the tracer\'s own guarded parse, on a thread per core; nothing else). A graft on a fresh output must at least copy the closure and parse it; a healthy graft must at least parse it:');
+  out.push('');
+  out.push('| workload | floor (cp) | parse floor (CPU) | floor + parse floor | next-graft / (floor + parse floor) | healthy graft / parse floor | 3 × floor − (floor + parse floor): left for everything else |');
+  out.push('|---|---|---|---|---|---|---|');
+  for (const [w, r] of Object.entries(results)) {
+    const pf = r.t['parse-floor'];
+    if (!pf) continue;
+    const least = r.t.floor.median + pf.median;
+    const healthy = r.t['graft-healthy'] ? fmt(x(r.t['graft-healthy'].median, pf.median)) : 'n/a';
+    out.push(
+      `| ${names[w]} | ${ms(r.t.floor)} | ${ms(pf)} (${((pf.user + pf.system) * 1000).toFixed(0)} ms) | ${(least * 1000).toFixed(0)} ms | ` +
+        `${fmt(x(r.t.graft.median, least))} | ${healthy} | ${((3 * r.t.floor.median - least) * 1000).toFixed(0)} ms |`,
+    );
+  }
+  out.push('');
+}
 const stats = (c) => ['statx', 'newfstatat', 'stat', 'lstat', 'fstat'].reduce((n, k) => n + (c[k] || 0), 0);
 const cpu = (r) => `${((r.user + r.system) * 1000).toFixed(0)} ms`;
 out.push('CPU time (user + system, mean of the timed runs) and the work of one cold run (`strace -f -c`):');
