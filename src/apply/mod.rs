@@ -244,16 +244,22 @@ struct StagedWrite {
     known: Option<crate::trace::KnownText>,
 }
 
-/// Stages every write of the plan, in plan order. (Staging on several threads was measured: no
-/// faster, file creation serializes in the file system.)
+/// Stages every write of the plan: first the directories they need, in plan order, then the
+/// writes themselves on two threads, each taking a contiguous half of the plan. The plan is
+/// sorted by destination, so each half's files mostly share directories the other does not
+/// write to, and file creation in different directories proceeds in parallel in the file
+/// system: on a settled ext4, two `cp` processes copied the realistic closure in 11.2 ms against
+/// 14.5 ms for one. Not more than two: an earlier round measured four threads slower than one
+/// right after a mass deletion (docs/performance.md). On an error nothing stays staged: the
+/// error of the first failing action in plan order is returned, every staged write is dropped
+/// (which removes it), and the caller removes the directories.
 fn stage_all(
     allowed: &Path,
     plan: &Plan,
     created: &mut CreatedDirs,
     plain_dirs: &mut PlainDirs,
 ) -> Result<Vec<(StagedWrite, &'static str)>, InputError> {
-    let mut out = Vec::new();
-    for (index, action) in plan.actions.iter().enumerate() {
+    for action in &plan.actions {
         if let Action::CopyFile { to: dest, .. }
         | Action::WriteFile { to: dest, .. }
         | Action::CreateSymlink { path: dest, .. } = action
@@ -265,7 +271,62 @@ fn stage_all(
                 plain_dirs,
             )?;
         }
-        if let Some(write) = stage_one(allowed, index, action)? {
+    }
+    // Below this many writes per thread, starting one costs more than it saves.
+    const PER_THREAD: usize = 32;
+    let actions: Vec<(usize, &Action)> = plan.actions.iter().enumerate().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let chunk = actions.len().div_ceil(threads).max(PER_THREAD);
+    let parts: Vec<Result<Vec<_>, (usize, InputError)>> = std::thread::scope(|scope| {
+        let running: Vec<_> = actions
+            .chunks(chunk)
+            .map(|part| {
+                let handle = std::thread::Builder::new()
+                    .spawn_scoped(scope, move || stage_part(allowed, part))
+                    .ok();
+                (part, handle)
+            })
+            .collect();
+        // A part whose thread did not start (or failed: what it staged was dropped, so removed)
+        // is staged here.
+        running
+            .into_iter()
+            .map(|(part, handle)| {
+                handle
+                    .and_then(|h| h.join().ok())
+                    .unwrap_or_else(|| stage_part(allowed, part))
+            })
+            .collect()
+    });
+    let first_error = parts
+        .iter()
+        .filter_map(|part| part.as_ref().err().map(|(index, _)| *index))
+        .min();
+    let mut out = Vec::new();
+    let mut error = None;
+    for part in parts {
+        match part {
+            Ok(staged) => out.extend(staged),
+            Err((index, e)) if Some(index) == first_error => error = Some(e),
+            Err(_) => {}
+        }
+    }
+    match error {
+        // `out` is dropped here: every staged write is removed.
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// Stages a contiguous run of the plan, in order; stops at the first error (with its action's
+/// index), dropping what it staged.
+fn stage_part(
+    allowed: &Path,
+    part: &[(usize, &Action)],
+) -> Result<Vec<(StagedWrite, &'static str)>, (usize, InputError)> {
+    let mut out = Vec::with_capacity(part.len());
+    for &(index, action) in part {
+        if let Some(write) = stage_one(allowed, index, action).map_err(|e| (index, e))? {
             out.push(write);
         }
     }
@@ -723,6 +784,68 @@ mod tests {
             )
         );
         assert_ne!(out, text);
+    }
+
+    /// Staging runs on several threads (`stage_all`): in a plan long enough to be split, a
+    /// failing copy in any part leaves nothing staged and no directory created, and the error
+    /// names the first failing action in plan order; without a failure every copy lands.
+    #[test]
+    fn parallel_staging_fails_whole_and_names_the_first_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        let allowed = dir.path().join(".next");
+        fs::create_dir_all(&src).unwrap();
+        fs::create_dir_all(allowed.join("standalone")).unwrap();
+        let n = 200;
+        for i in 0..n {
+            fs::write(src.join(format!("f{i:03}.js")), format!("// {i}\n")).unwrap();
+        }
+        let plan_with = |missing: &[usize]| Plan {
+            actions: (0..n)
+                .map(|i| Action::CopyFile {
+                    from: if missing.contains(&i) {
+                        src.join(format!("missing{i:03}.js"))
+                    } else {
+                        src.join(format!("f{i:03}.js"))
+                    },
+                    to: allowed.join(format!("standalone/d{}/f{i:03}.js", i / 10)),
+                    handlers: vec![],
+                    replaces: false,
+                })
+                .collect(),
+            findings: vec![],
+        };
+        let listing = || {
+            let mut all: Vec<PathBuf> = walkdir::WalkDir::new(&allowed)
+                .into_iter()
+                .map(|e| e.unwrap().into_path())
+                .collect();
+            all.sort();
+            all
+        };
+        let before = listing();
+        for missing in [vec![170], vec![60, 170], vec![199], vec![0]] {
+            let mut created = CreatedDirs::default();
+            let plan = plan_with(&missing);
+            let staged = stage_all(&allowed, &plan, &mut created, &mut PlainDirs::default());
+            let error = staged.map(|_| ()).unwrap_err().to_string();
+            created.rollback();
+            let first = format!("missing{:03}.js", missing[0]);
+            assert!(error.contains(&first), "{missing:?}: {error}");
+            assert_eq!(listing(), before, "{missing:?}");
+        }
+        let plan = plan_with(&[]);
+        let mut created = CreatedDirs::default();
+        let staged = stage_all(&allowed, &plan, &mut created, &mut PlainDirs::default()).unwrap();
+        let applied = commit(&allowed, staged, Durability::PageCache).unwrap();
+        assert_eq!(applied.copied.len(), n);
+        for i in 0..n {
+            let copy = allowed.join(format!("standalone/d{}/f{i:03}.js", i / 10));
+            assert_eq!(fs::read_to_string(copy).unwrap(), format!("// {i}\n"));
+        }
+        assert!(!listing()
+            .iter()
+            .any(|p| p.file_name().is_some_and(is_staging_name)));
     }
 
     #[test]
