@@ -824,3 +824,69 @@ fn check_warns_when_yarn_berry_never_runs_postbuild() {
     );
     assert!(!slugs_of(root).contains(&"postbuild-not-run".to_string()));
 }
+
+/// `init --format json`: one JSON object on stdout with the facts of the text (each report line
+/// as a topic and message, the changes with their diffs, the install still to run), and the
+/// existing build's check report nested as check prints it.
+#[test]
+fn format_json_reports_what_init_did() {
+    let json_of = |out: &Out| -> serde_json::Value {
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.stdout))
+    };
+    // A dry run: the change is shown, not written.
+    let dir = project(PKG, &[]);
+    let before = fs::read_to_string(dir.path().join("package.json")).unwrap();
+    let out = init(dir.path(), &["--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json = json_of(&out);
+    assert_eq!(json["command"], "init");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["outcome"], "dry-run");
+    assert_eq!(json["package_manager"]["name"], "npm");
+    let steps = json["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["topic"] == "scripts"
+            && s["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("add \"postbuild\"")),
+        "{json}"
+    );
+    let change = &json["changes"][0];
+    assert_eq!(change["written"], false);
+    assert!(change["file"].as_str().unwrap().ends_with("package.json"));
+    assert!(
+        change["diff"]
+            .as_str()
+            .unwrap()
+            .contains("+    \"postbuild\": \"next-graft\""),
+        "{json}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("package.json")).unwrap(),
+        before
+    );
+
+    // The real run: written, and the install left to do (--no-install).
+    let out = init(dir.path(), &["--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json = json_of(&out);
+    assert_eq!(json["outcome"], "done");
+    assert_eq!(json["changes"][0]["written"], true);
+    assert_eq!(json["not_installed"], "npm install --save-dev next-graft");
+    assert_eq!(json["install"], serde_json::Value::Null);
+    assert_eq!(pkg_json(dir.path())["scripts"]["postbuild"], "next-graft");
+    // Quiet does not silence a report asked for.
+    let out = init(dir.path(), &["--format", "json", "--quiet"]);
+    assert_eq!(json_of(&out)["outcome"], "nothing-to-change");
+
+    // An existing build: check's own report, nested.
+    let dir = copy_tree(&fixture("next-16.4.6-v16-4"));
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let out = init(dir.path(), &["--format", "json"]);
+    let json = json_of(&out);
+    assert_eq!(json["check"]["command"], "check", "{json}");
+    assert_eq!(json["check"]["next_version"], "16.4.6");
+    assert!(json["check"]["findings"].is_array());
+}

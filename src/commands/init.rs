@@ -19,7 +19,7 @@
 //! nothing. Exit codes: 0 the project is set up; 1 something remains that init would not guess
 //! (printed), or the check of an existing build found errors; 2 bad input.
 
-use super::{unified_diff, write_atomic, Common, Outcome};
+use super::{unified_diff, write_atomic, Common, Format, Outcome};
 use crate::config::{self, discovery::Discovery};
 use crate::findings::{Finding, Location, Slug};
 use crate::InputError;
@@ -1126,6 +1126,8 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
         }
     }
     let mut install_failed = false;
+    // For `--format json`: the install run, as it went (its own output goes to stderr).
+    let mut installed = Value::Null;
     if let Some(command) = &install {
         let args = manager.install_command();
         let status = Command::new(args[0])
@@ -1133,54 +1135,74 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
             .current_dir(&project)
             .stdout(std::io::stderr())
             .status();
-        match status {
-            Ok(s) if s.success() => text.push_str(&format!("ran `{command}`\n")),
+        let line = match status {
+            Ok(s) if s.success() => format!("ran `{command}`"),
             Ok(s) => {
                 install_failed = true;
-                text.push_str(&format!(
-                    "devDependencies: `{command}` failed ({s}): run it yourself\n"
-                ));
+                format!("devDependencies: `{command}` failed ({s}): run it yourself")
             }
             Err(e) => {
                 install_failed = true;
-                text.push_str(&format!(
-                    "devDependencies: cannot run `{command}` ({e}): run it yourself\n"
-                ));
+                format!("devDependencies: cannot run `{command}` ({e}): run it yourself")
             }
-        }
+        };
+        installed = serde_json::json!({
+            "command": command,
+            "ok": !install_failed,
+            "message": line,
+        });
+        text.push_str(&line);
+        text.push('\n');
     }
 
     // 7. An existing build: check it.
     let mut check_failed = false;
+    let mut checked = Value::Null;
     if !options.dry_run && has_build {
         let mut c = common.clone();
         c.project = project.clone();
         let outcome = super::check(&c)?;
         check_failed = outcome.exit_code != 0;
+        if common.format == Format::Json {
+            // check printed its own JSON report: nested as it is.
+            checked = serde_json::from_str(&outcome.stdout).unwrap_or(Value::Null);
+        }
         text.push_str("check of the existing build:\n");
         text.push_str(&outcome.stdout);
     }
 
-    let verdict = if options.dry_run {
-        format!(
-            "init: dry run: {} file(s) would change; nothing written\n",
-            changes.len()
+    let (outcome, verdict) = if options.dry_run {
+        (
+            "dry-run",
+            format!(
+                "init: dry run: {} file(s) would change; nothing written\n",
+                changes.len()
+            ),
         )
     } else if changes.is_empty() && install.is_none() && remaining == 0 {
-        format!(
-            "init: nothing to change: next-graft runs after every `{}`\n",
-            manager.run_build()
+        (
+            "nothing-to-change",
+            format!(
+                "init: nothing to change: next-graft runs after every `{}`\n",
+                manager.run_build()
+            ),
         )
     } else if remaining > 0 {
-        "init: incomplete: see `not changed` above\n".to_string()
+        (
+            "incomplete",
+            "init: incomplete: see `not changed` above\n".to_string(),
+        )
     } else {
-        format!(
-            "init: done: next-graft runs after every `{}`\n",
-            manager.run_build()
+        (
+            "done",
+            format!(
+                "init: done: next-graft runs after every `{}`\n",
+                manager.run_build()
+            ),
         )
     };
     text.push_str(&verdict);
-    if let Some(command) = not_installed {
+    if let Some(command) = &not_installed {
         text.push_str(&format!(
             "init: next-graft itself is not installed yet: run `{command}`\n"
         ));
@@ -1190,6 +1212,24 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
     } else {
         0
     };
+    if common.format == Format::Json {
+        let report = InitReport {
+            project: &project,
+            outcome,
+            verdict: verdict.trim_end(),
+            package_manager: (manager.name(), &detection.why),
+            steps: &lines,
+            changes: &changes,
+            written: !options.dry_run,
+            install: installed,
+            not_installed: not_installed.as_deref(),
+            check: checked,
+        };
+        return Ok(Outcome {
+            stdout: report.to_json(),
+            exit_code,
+        });
+    }
     if common.quiet && exit_code == 0 {
         text.clear();
     }
@@ -1197,6 +1237,65 @@ pub fn init(common: &Common, options: &InitOptions) -> Result<Outcome, InputErro
         stdout: text,
         exit_code,
     })
+}
+
+/// What init did, for `--format json` (docs/json-output.md#init): the same facts as the text.
+struct InitReport<'a> {
+    project: &'a Path,
+    /// `done`, `nothing-to-change`, `incomplete` or `dry-run`.
+    outcome: &'static str,
+    /// The text's verdict line.
+    verdict: &'a str,
+    /// The manager's name, and which signal chose it.
+    package_manager: (&'a str, &'a str),
+    /// The text's report lines, each `<topic>: <message>`.
+    steps: &'a [String],
+    changes: &'a [Change],
+    /// Whether the changes were written (not a dry run).
+    written: bool,
+    install: Value,
+    /// With `--no-install`: the command that installs next-graft, still to run.
+    not_installed: Option<&'a str>,
+    /// The report of `check` on an existing build.
+    check: Value,
+}
+
+impl InitReport<'_> {
+    fn to_json(&self) -> String {
+        let steps: Vec<Value> = self
+            .steps
+            .iter()
+            .map(|line| {
+                let (topic, message) = line.split_once(": ").unwrap_or(("", line));
+                serde_json::json!({ "topic": topic, "message": message })
+            })
+            .collect();
+        let changes: Vec<Value> = self
+            .changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "file": c.file,
+                    "written": self.written,
+                    "diff": unified_diff(&c.original, &c.new, &c.display),
+                })
+            })
+            .collect();
+        let object = serde_json::json!({
+            "schema_version": crate::report::SCHEMA_VERSION,
+            "command": "init",
+            "project": self.project,
+            "outcome": self.outcome,
+            "verdict": self.verdict,
+            "package_manager": { "name": self.package_manager.0, "why": self.package_manager.1 },
+            "steps": steps,
+            "changes": changes,
+            "install": self.install,
+            "not_installed": self.not_installed,
+            "check": self.check,
+        });
+        serde_json::to_string_pretty(&object).unwrap_or_default() + "\n"
+    }
 }
 
 #[cfg(test)]
