@@ -54,12 +54,13 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
     };
     // Edges of texts an earlier run parsed (kept by `next build` in `<distDir>/cache`).
     let stored = crate::trace::store::load(&layout.dist_dir);
-    let before = check::verify(&layout, Some(&recorded))?;
+    let mut before = check::verify(&layout, Some(&recorded))?;
     // The source closures `check` just traced: the plan reuses them instead of tracing again.
+    // Taken, not cloned: nothing reports them (`HandlerStatus::source_closure` is not rendered).
     let mut traced: Vec<_> = before
         .handlers
-        .iter()
-        .filter_map(|h| Some((h.source_path.clone()?, h.source_closure.clone()?)))
+        .iter_mut()
+        .filter_map(|h| Some((h.source_path.clone()?, h.source_closure.take()?)))
         .collect();
     let mut plan = {
         let _t = crate::timing::span(crate::timing::Phase::Plan);

@@ -332,9 +332,10 @@ pub fn plan(
     let mut closures = Vec::new();
     for h in handlers.iter().filter(|h| h.active) {
         let Some(source) = &h.source else { continue };
+        // Borrowed when check traced it already: a closure holds every file with its parents.
         let closure = match traced.iter().find(|(path, _)| path == source) {
-            Some((_, closure)) => closure.clone(),
-            None => tracer.trace(std::slice::from_ref(source)),
+            Some((_, closure)) => std::borrow::Cow::Borrowed(closure),
+            None => std::borrow::Cow::Owned(tracer.trace(std::slice::from_ref(source))),
         };
         closures.push((h.key.clone(), source.clone(), closure));
     }
