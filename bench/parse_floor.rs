@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use swc_core::common::{sync::Lrc, FileName, SourceMap};
-use swc_core::ecma::parser::{EsSyntax, Syntax, TsSyntax};
 
 fn main() {
     let Some(root) = std::env::args_os().nth(1).map(PathBuf::from) else {
@@ -27,7 +26,7 @@ fn main() {
         .map_while(Result::ok)
         .filter(|line| !line.is_empty())
         .map(|line| root.join(line))
-        .filter(|path| syntax(path).is_some())
+        .filter(|path| next_graft::trace::parse_syntaxes(path).is_some())
         .collect();
     let next = AtomicUsize::new(0);
     let parsed = AtomicUsize::new(0);
@@ -56,7 +55,7 @@ fn main() {
     );
 }
 
-/// Reads and parses one file as the tracer does (lossy UTF-8; plain JS before JSX).
+/// Reads and parses one file as the tracer does (lossy UTF-8, the tracer's syntaxes in order).
 fn parse(file: &Path) -> bool {
     let Ok(bytes) = std::fs::read(file) else {
         return false;
@@ -65,41 +64,8 @@ fn parse(file: &Path) -> bool {
     let cm: Lrc<SourceMap> = Default::default();
     let fm = cm.new_source_file(FileName::Real(file.to_path_buf()).into(), text);
     let max_depth = next_graft::nesting::MODULE_MAX_DEPTH;
-    syntax(file)
+    next_graft::trace::parse_syntaxes(file)
         .unwrap_or_default()
         .into_iter()
         .any(|syntax| next_graft::nesting::parse(&fm, syntax, max_depth).is_ok())
-}
-
-/// The syntaxes the tracer tries for a file, in order (`src/trace/edges.rs`); `None` for files
-/// it does not parse.
-fn syntax(file: &Path) -> Option<Vec<Syntax>> {
-    let name = file.file_name()?.to_str()?;
-    if name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts") {
-        return None;
-    }
-    let es = |jsx: bool| {
-        Syntax::Es(EsSyntax {
-            jsx,
-            decorators: true,
-            import_attributes: true,
-            allow_return_outside_function: true,
-            explicit_resource_management: true,
-            ..Default::default()
-        })
-    };
-    let ts = |tsx: bool| {
-        Syntax::Typescript(TsSyntax {
-            tsx,
-            decorators: true,
-            ..Default::default()
-        })
-    };
-    Some(match file.extension()?.to_str()? {
-        "js" | "mjs" | "cjs" => vec![es(false), es(true)],
-        "jsx" => vec![es(true)],
-        "ts" | "mts" | "cts" => vec![ts(false)],
-        "tsx" => vec![ts(true)],
-        _ => return None,
-    })
 }

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod manifest;
 pub mod nesting;
 pub mod node;
+mod parallel;
 pub mod plan;
 pub mod platform;
 pub mod report;

@@ -272,32 +272,10 @@ fn stage_all(
             )?;
         }
     }
-    // Below this many writes per thread, starting one costs more than it saves.
-    const PER_THREAD: usize = 32;
     let actions: Vec<(usize, &Action)> = plan.actions.iter().enumerate().collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    let chunk = actions.len().div_ceil(threads).max(PER_THREAD);
-    let parts: Vec<Result<Vec<_>, (usize, InputError)>> = std::thread::scope(|scope| {
-        let running: Vec<_> = actions
-            .chunks(chunk)
-            .map(|part| {
-                let handle = std::thread::Builder::new()
-                    .spawn_scoped(scope, move || stage_part(allowed, part))
-                    .ok();
-                (part, handle)
-            })
-            .collect();
-        // A part whose thread did not start (or failed: what it staged was dropped, so removed)
-        // is staged here.
-        running
-            .into_iter()
-            .map(|(part, handle)| {
-                handle
-                    .and_then(|h| h.join().ok())
-                    .unwrap_or_else(|| stage_part(allowed, part))
-            })
-            .collect()
-    });
+    // A part whose thread panicked dropped (so removed) what it staged; it is staged again.
+    let parts = crate::parallel::by_parts(&actions, threads, 32, |part| stage_part(allowed, part));
     let first_error = parts
         .iter()
         .filter_map(|part| part.as_ref().err().map(|(index, _)| *index))

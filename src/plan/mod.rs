@@ -880,32 +880,14 @@ fn compare_all(copies: &BTreeMap<PathBuf, (PathBuf, BTreeSet<String>)>) -> Vec<C
         .map(|(to, (from, _))| (from.as_path(), to.as_path()))
         .collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    // Below this many, starting a thread costs more than it saves.
-    const PER_THREAD: usize = 64;
-    let chunk = pairs.len().div_ceil(threads).max(PER_THREAD);
-    std::thread::scope(|scope| {
-        let compare_part = |part: &[(&Path, &Path)]| -> Vec<Compare> {
-            part.iter().map(|(from, to)| compare(from, to)).collect()
-        };
-        let parts: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|part| {
-                let handle = std::thread::Builder::new()
-                    .spawn_scoped(scope, move || compare_part(part))
-                    .ok();
-                (part, handle)
-            })
-            .collect();
-        // A part whose thread did not start (or failed) is compared here.
-        parts
-            .into_iter()
-            .flat_map(|(part, handle)| {
-                handle
-                    .and_then(|h| h.join().ok())
-                    .unwrap_or_else(|| compare_part(part))
-            })
-            .collect()
+    crate::parallel::by_parts(&pairs, threads, 64, |part| {
+        part.iter()
+            .map(|(from, to)| compare(from, to))
+            .collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Compares `from` with the file at `to`: size first, then bytes. Never follows a link at `to`.

@@ -203,14 +203,10 @@ pub(crate) fn collect(ctx: &FileCtx, source: &str) -> Parsed {
     })
 }
 
-fn collect_now(ctx: &FileCtx, source: &str) -> Parsed {
-    let cm: Lrc<SourceMap> = Default::default();
-    let fm = cm.new_source_file(
-        FileName::Real(ctx.path.to_path_buf()).into(),
-        source.to_string(),
-    );
-    let lines = LineIndex::new(source, fm.start_pos.0);
-    let e = ext(ctx.path);
+/// The syntaxes a file is parsed with, tried in order, by its extension: TypeScript for
+/// `.ts`/`.mts`/`.cts` (with JSX for `.tsx`), JSX for `.jsx`, and for JavaScript plain first (no
+/// JSX ambiguity), then JSX for first-party files that use it.
+pub(crate) fn syntaxes(path: &Path) -> Vec<Syntax> {
     let es = |jsx: bool| {
         Syntax::Es(EsSyntax {
             jsx,
@@ -221,20 +217,29 @@ fn collect_now(ctx: &FileCtx, source: &str) -> Parsed {
             ..Default::default()
         })
     };
-    let syntaxes: Vec<Syntax> = match e.as_str() {
-        "ts" | "mts" | "cts" => vec![Syntax::Typescript(TsSyntax {
+    let ts = |tsx: bool| {
+        Syntax::Typescript(TsSyntax {
+            tsx,
             decorators: true,
             ..Default::default()
-        })],
-        "tsx" => vec![Syntax::Typescript(TsSyntax {
-            tsx: true,
-            decorators: true,
-            ..Default::default()
-        })],
-        "jsx" => vec![es(true)],
-        // Plain JS first (no JSX ambiguity), then JSX for first-party files that use it.
-        _ => vec![es(false), es(true)],
+        })
     };
+    match ext(path).as_str() {
+        "ts" | "mts" | "cts" => vec![ts(false)],
+        "tsx" => vec![ts(true)],
+        "jsx" => vec![es(true)],
+        _ => vec![es(false), es(true)],
+    }
+}
+
+fn collect_now(ctx: &FileCtx, source: &str) -> Parsed {
+    let cm: Lrc<SourceMap> = Default::default();
+    let fm = cm.new_source_file(
+        FileName::Real(ctx.path.to_path_buf()).into(),
+        source.to_string(),
+    );
+    let lines = LineIndex::new(source, fm.start_pos.0);
+    let syntaxes = syntaxes(ctx.path);
     let mut first_error = None;
     let mut program = None;
     for syntax in syntaxes {

@@ -27,6 +27,13 @@ pub mod store;
 
 pub use parse_cache::{known_text, remember, same_known_bytes, KnownText};
 
+/// The SWC syntaxes the tracer parses `path` with, tried in order; `None` for a file it does not
+/// parse (not JavaScript or TypeScript, or a declaration file). For the benchmark's parse floor
+/// (`bench/parse_floor.rs`), which must parse exactly as the tracer does.
+pub fn parse_syntaxes(path: &Path) -> Option<Vec<swc_core::ecma::parser::Syntax>> {
+    fsx::is_parseable(path).then(|| edges::syntaxes(path))
+}
+
 #[cfg(test)]
 mod tests;
 
