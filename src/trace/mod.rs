@@ -39,7 +39,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -760,7 +760,8 @@ fn is_path_like(spec: &str) -> bool {
 
 #[derive(Default)]
 struct State {
-    files: FxHashMap<PathBuf, (Reason, BTreeSet<PathBuf>)>,
+    /// Keyed by the path's bytes (`fsx::PathMap`): the closure's paths are real, normal paths.
+    files: fsx::PathMap<(Reason, BTreeSet<PathBuf>)>,
     links: BTreeMap<PathBuf, PathBuf>,
     problems: BTreeSet<EdgeProblem>,
 }
@@ -774,10 +775,10 @@ impl State {
                 add.reason,
                 Reason::Entry | Reason::Dependency | Reason::Glob
             ) && fsx::is_parseable(&add.path);
-            let previous = self.files.get(&add.path).map(|slot| slot.0);
+            let previous = self.files.get(add.path.as_os_str()).map(|slot| slot.0);
             let slot = self
                 .files
-                .entry(add.path.clone())
+                .entry(add.path.as_os_str().to_owned())
                 .or_insert((add.reason, BTreeSet::new()));
             if add.reason > slot.0 {
                 slot.0 = add.reason;
@@ -804,7 +805,7 @@ impl State {
             .into_iter()
             .map(|(path, (reason, parents))| {
                 (
-                    path,
+                    PathBuf::from(path),
                     FileInfo {
                         reason,
                         parents: parents.into_iter().collect(),
@@ -832,7 +833,7 @@ impl State {
 struct Work {
     state: State,
     queue: Vec<PathBuf>,
-    parsed: FxHashSet<PathBuf>,
+    parsed: FxHashSet<std::ffi::OsString>,
     active: usize,
 }
 
@@ -860,7 +861,7 @@ fn run_workers(work: Work, analyse: impl Fn(&Path) -> FileOutcome + Sync) -> Sta
             let mut w = shared.lock().unwrap_or_else(PoisonError::into_inner);
             loop {
                 if let Some(f) = w.queue.pop() {
-                    if w.parsed.insert(f.clone()) {
+                    if w.parsed.insert(f.as_os_str().to_owned()) {
                         w.active += 1;
                         break Some(f);
                     }

@@ -93,7 +93,8 @@ struct Cache {
     parsed_one: Condvar,
     /// Files whose bytes this process wrote (apply's copies) or read (traced files): path -> (the
     /// text, the file's stamp then).
-    known: Mutex<FxHashMap<PathBuf, (KnownText, FileStamp)>>,
+    /// Keyed by the path's bytes (`fsx::PathMap`: apply and the trace name them alike, normal).
+    known: Mutex<fsx::PathMap<(KnownText, FileStamp)>>,
 }
 
 #[derive(Default)]
@@ -130,7 +131,7 @@ fn cache() -> &'static Cache {
         preloaded: std::sync::atomic::AtomicBool::new(false),
         parsed: Mutex::new(Entries::default()),
         parsed_one: Condvar::new(),
-        known: Mutex::new(FxHashMap::default()),
+        known: Mutex::new(fsx::PathMap::default()),
     })
 }
 
@@ -245,7 +246,7 @@ pub(crate) fn location_free_results() -> Vec<(TextId, String, Arc<Parsed>)> {
 /// stamp right after writing (or before reading) was `stamp`.
 pub fn remember(path: &Path, text: KnownText, stamp: FileStamp) {
     if let Ok(mut map) = cache().known.lock() {
-        map.insert(path.to_path_buf(), (text, stamp));
+        map.insert(path.as_os_str().to_owned(), (text, stamp));
     }
 }
 
@@ -255,7 +256,7 @@ pub fn known_text(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
 }
 
 fn known_now(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
-    let (text, stamp) = *cache().known.lock().ok()?.get(path)?;
+    let (text, stamp) = *cache().known.lock().ok()?.get(path.as_os_str())?;
     (meta.is_file() && crate::platform::file_stamp(meta) == stamp).then_some(text)
 }
 
@@ -274,7 +275,7 @@ pub fn same_known_bytes(
 /// location-free result. `None`: read it.
 pub(crate) fn trusted(ctx: &FileCtx) -> Option<Parsed> {
     // Most files of a check were never read or written before: no `stat` for those.
-    if !cache().known.lock().ok()?.contains_key(ctx.path) {
+    if !cache().known.lock().ok()?.contains_key(ctx.path.as_os_str()) {
         return None;
     }
     let now = std::fs::symlink_metadata(ctx.path).ok()?;
