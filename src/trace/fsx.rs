@@ -49,7 +49,12 @@ impl Fsx {
 
     /// `path.is_file()`, asked once per trace.
     pub(crate) fn is_file(&self, path: &Path) -> bool {
-        if let Some(hit) = self.files.lock().ok().and_then(|c| c.get(path.as_os_str()).copied()) {
+        if let Some(hit) = self
+            .files
+            .lock()
+            .ok()
+            .and_then(|c| c.get(path.as_os_str()).copied())
+        {
             return hit;
         }
         let is_file = path.is_file();

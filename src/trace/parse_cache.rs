@@ -275,7 +275,12 @@ pub fn same_known_bytes(
 /// location-free result. `None`: read it.
 pub(crate) fn trusted(ctx: &FileCtx) -> Option<Parsed> {
     // Most files of a check were never read or written before: no `stat` for those.
-    if !cache().known.lock().ok()?.contains_key(ctx.path.as_os_str()) {
+    if !cache()
+        .known
+        .lock()
+        .ok()?
+        .contains_key(ctx.path.as_os_str())
+    {
         return None;
     }
     let now = std::fs::symlink_metadata(ctx.path).ok()?;
