@@ -389,7 +389,7 @@ impl Tracer {
                 match self.resolvers.resolve(&edge.base, spec, esm) {
                     ResolveOutcome::Builtin => {}
                     ResolveOutcome::Found(paths) => {
-                        let bare = !is_path_like(spec);
+                        let bare = !resolve::is_path(spec);
                         let via = if bare { Via::Bare } else { Via::Path };
                         if spec.starts_with('#') {
                             // `imports` is read from the importer's own package.json.
@@ -458,7 +458,7 @@ impl Tracer {
                                  `nodeLinker: node-modules`)",
                                 pnp.display()
                             ));
-                        } else if !is_path_like(spec) && !spec.starts_with('#') {
+                        } else if !resolve::is_path(spec) && !spec.starts_with('#') {
                             if let Some(ts) = fsx::tsconfig_with_paths(file) {
                                 error.push_str(&format!(
                                     " ({} has `paths`: Node does not apply them at run time)",
@@ -748,14 +748,6 @@ fn is_ts_probed(spec: &str, resolved: &Path) -> bool {
     matches!(ext.as_str(), "ts" | "mts" | "cts" | "tsx")
         && !spec.ends_with(&format!(".{ext}"))
         && !is_ts_alias(spec, resolved)
-}
-
-/// `./x`, `../x`, `/abs`, `file:` — everything that is not a package (or `#import`) request.
-fn is_path_like(spec: &str) -> bool {
-    spec.starts_with('.')
-        || spec.starts_with('/')
-        || spec.starts_with("file:")
-        || Path::new(spec).is_absolute()
 }
 
 #[derive(Default)]

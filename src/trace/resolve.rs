@@ -56,7 +56,7 @@ fn options(conditions: &[&str], esm: bool) -> ResolveOptions {
             .map(|s| s.to_string())
             .collect(),
         // Conditions are then read only through a package's `exports`/`imports`, never for a
-        // path (see `reads_conditions`). Node's behaviour, and oxc's default; set here because
+        // path (see `is_path`). Node's behaviour, and oxc's default; set here because
         // `resolve` relies on it.
         allow_package_exports_in_directory_resolve: false,
         ..ResolveOptions::default()
@@ -101,11 +101,7 @@ impl Resolvers {
         // path never reaches either, so one resolution answers for both (half the resolver's
         // work on a closure, most of whose edges are relative).
         let both = [with_sync, plain];
-        let resolvers = if reads_conditions(spec) {
-            &both[..]
-        } else {
-            &both[..1]
-        };
+        let resolvers = if is_path(spec) { &both[..1] } else { &both[..] };
         for resolver in resolvers {
             match resolver.resolve(dir, spec) {
                 Ok(r) => found.push(r.into_path_buf()),
@@ -143,27 +139,29 @@ impl Resolvers {
     }
 }
 
-/// Whether resolving `spec` can read conditions: a package (bare) or `#imports` specifier.
-/// Classified as oxc_resolver's `require` does (after turning a `file:` URL into its path): a
-/// specifier whose first path component is `.`, `..`, the root or a Windows prefix is a path,
-/// resolved through files and directories (`main`, never `exports`: the option
-/// `allow_package_exports_in_directory_resolve` is off).
-fn reads_conditions(spec: &str) -> bool {
+/// Whether `spec` names a path rather than a package (bare) or `#imports` specifier, classified
+/// as oxc_resolver's `require` classifies it (after turning a `file:` URL into its path): its
+/// first path component is `.`, `..`, the root or a Windows prefix. A path is resolved through
+/// files and directories (`main`, never `exports`: `allow_package_exports_in_directory_resolve`
+/// is off), so it reads no conditions. `.hidden` is a package name, as for Node.
+pub(crate) fn is_path(spec: &str) -> bool {
     use std::path::Component;
-    if spec.starts_with("file:") {
-        return false;
-    }
-    !matches!(
-        Path::new(spec).components().next(),
-        Some(Component::CurDir | Component::ParentDir | Component::RootDir | Component::Prefix(_))
-    )
+    spec.starts_with("file:")
+        || matches!(
+            Path::new(spec).components().next(),
+            Some(
+                Component::CurDir
+                    | Component::ParentDir
+                    | Component::RootDir
+                    | Component::Prefix(_)
+            )
+        )
 }
 
 /// Whether CJS would find `spec` only by probing (extension, `/index`, directory): a relative or
 /// absolute path, or a package subpath, whose last segment has no extension.
 fn needs_probing(spec: &str) -> bool {
-    let path_like =
-        spec.starts_with('.') || spec.starts_with('/') || std::path::Path::new(spec).is_absolute();
+    let path_like = is_path(spec);
     let segments = spec.split('/').count();
     let package_segments = if spec.starts_with('@') { 2 } else { 1 };
     let subpath = !path_like && segments > package_segments;
@@ -178,7 +176,7 @@ mod tests {
     #[test]
     fn only_package_and_imports_specifiers_read_conditions() {
         for spec in ["ms", "@scope/pkg/sub", "#internal", ".hidden", "node:fs"] {
-            assert!(reads_conditions(spec), "{spec}");
+            assert!(!is_path(spec), "{spec}");
         }
         for spec in [
             ".",
@@ -188,7 +186,7 @@ mod tests {
             "/abs/x.js",
             "file:///abs/x.js",
         ] {
-            assert!(!reads_conditions(spec), "{spec}");
+            assert!(is_path(spec), "{spec}");
         }
     }
 
