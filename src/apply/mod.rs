@@ -273,25 +273,23 @@ fn stage_all(
         }
     }
     let actions: Vec<(usize, &Action)> = plan.actions.iter().enumerate().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     // A part whose thread panicked dropped (so removed) what it staged; it is staged again.
-    let parts = crate::parallel::by_parts(&actions, threads, 32, |part| stage_part(allowed, part));
-    let first_error = parts
-        .iter()
-        .filter_map(|part| part.as_ref().err().map(|(index, _)| *index))
-        .min();
+    let parts = crate::parallel::by_parts(&actions, 2, 32, |part| stage_part(allowed, part));
     let mut out = Vec::new();
-    let mut error = None;
+    let mut first_error: Option<(usize, InputError)> = None;
     for part in parts {
         match part {
             Ok(staged) => out.extend(staged),
-            Err((index, e)) if Some(index) == first_error => error = Some(e),
-            Err(_) => {}
+            Err((index, e)) => {
+                if first_error.as_ref().is_none_or(|(first, _)| index < *first) {
+                    first_error = Some((index, e));
+                }
+            }
         }
     }
-    match error {
+    match first_error {
         // `out` is dropped here: every staged write is removed.
-        Some(e) => Err(e),
+        Some((_, e)) => Err(e),
         None => Ok(out),
     }
 }

@@ -2,17 +2,20 @@
 //! its copies with the tree this way, and apply stages its writes (the trace has its own
 //! workers, which take files from a shared queue as they are found).
 
-/// `work` over contiguous parts of `items`, each part on a thread of its own: `threads` parts,
-/// but none smaller than `min_part` (below that, starting a thread costs more than it saves;
-/// a single part runs on the calling thread). The results come back in the order of the parts.
-/// A part whose thread could not start, or panicked, is worked on again on the calling thread.
+/// `work` over contiguous parts of `items`, each part on a thread of its own: a part per core,
+/// at most `max_threads`, and none smaller than `min_part` (below that, starting a thread costs
+/// more than it saves; a single part runs on the calling thread). The results come back in the
+/// order of the parts. A part whose thread could not start, or panicked, is worked on again on
+/// the calling thread.
 pub(crate) fn by_parts<'a, T: Sync, R: Send>(
     items: &'a [T],
-    threads: usize,
+    max_threads: usize,
     min_part: usize,
     work: impl Fn(&'a [T]) -> R + Sync,
 ) -> Vec<R> {
-    let size = items.len().div_ceil(threads.max(1)).max(min_part.max(1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(max_threads).max(1);
+    let size = items.len().div_ceil(threads).max(min_part.max(1));
     if items.len() <= size {
         return vec![work(items)];
     }
@@ -45,15 +48,21 @@ mod tests {
     #[test]
     fn parts_come_back_in_order_and_cover_every_item() {
         let items: Vec<usize> = (0..1000).collect();
-        for (threads, min_part) in [(1, 1), (2, 64), (3, 1), (8, 100), (2, 5000)] {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for (threads, min_part) in [(1, 1), (2, 64), (3, 1), (8, 100), (2, 5000), (2, 999)] {
             let parts = by_parts(&items, threads, min_part, |part| part.to_vec());
             assert_eq!(
                 parts.concat(),
                 items,
                 "{threads} threads, parts of {min_part}+"
             );
-            assert!(parts.len() <= threads.max(1));
-            assert!(parts.iter().all(|p| p.len() >= min_part.min(items.len())) || parts.len() == 1);
+            assert!(parts.len() <= threads.min(cores).max(1));
+            // Every part but the last has at least `min_part` items (the last has the rest).
+            let (_, full) = parts.split_last().unwrap();
+            assert!(
+                full.iter().all(|p| p.len() >= min_part),
+                "{threads}, {min_part}"
+            );
         }
         assert_eq!(by_parts(&[] as &[u8], 2, 1, |p| p.len()), vec![0]);
     }
@@ -69,6 +78,9 @@ mod tests {
             }
             part.iter().sum::<u32>()
         });
-        assert_eq!(parts, vec![10, 35]);
+        // One core: one part, on the calling thread.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let expected = if cores >= 2 { vec![10, 35] } else { vec![45] };
+        assert_eq!(parts, expected);
     }
 }

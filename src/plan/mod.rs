@@ -879,8 +879,7 @@ fn compare_all(copies: &BTreeMap<PathBuf, (PathBuf, BTreeSet<String>)>) -> Vec<C
         .iter()
         .map(|(to, (from, _))| (from.as_path(), to.as_path()))
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    crate::parallel::by_parts(&pairs, threads, 64, |part| {
+    crate::parallel::by_parts(&pairs, 8, 64, |part| {
         part.iter()
             .map(|(from, to)| compare(from, to))
             .collect::<Vec<_>>()
