@@ -256,7 +256,12 @@ pub fn known_text(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
 }
 
 fn known_now(path: &Path, meta: &std::fs::Metadata) -> Option<KnownText> {
-    let (text, stamp) = *cache().known.lock().ok()?.get(path.as_os_str())?;
+    let remembered = *cache().known.lock().ok()?.get(path.as_os_str())?;
+    still(remembered, meta)
+}
+
+/// The remembered text, if the file (`meta`: its metadata now) still has the remembered stamp.
+fn still((text, stamp): (KnownText, FileStamp), meta: &std::fs::Metadata) -> Option<KnownText> {
     (meta.is_file() && crate::platform::file_stamp(meta) == stamp).then_some(text)
 }
 
@@ -274,17 +279,11 @@ pub fn same_known_bytes(
 /// nothing changed it since (same stamp), and their text was analysed before with a
 /// location-free result. `None`: read it.
 pub(crate) fn trusted(ctx: &FileCtx) -> Option<Parsed> {
-    // Most files of a check were never read or written before: no `stat` for those.
-    if !cache()
-        .known
-        .lock()
-        .ok()?
-        .contains_key(ctx.path.as_os_str())
-    {
-        return None;
-    }
+    // Most files of a check were never read or written before: no `stat` for those. One
+    // lookup: the remembered text and stamp, then the file's stamp now.
+    let remembered = *cache().known.lock().ok()?.get(ctx.path.as_os_str())?;
     let now = std::fs::symlink_metadata(ctx.path).ok()?;
-    let text = known_now(ctx.path, &now)?;
+    let text = still(remembered, &now)?;
     let key = Key::Text {
         text: text.id,
         ext: fsx::ext(ctx.path),
