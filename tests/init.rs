@@ -845,6 +845,14 @@ fn format_json_reports_what_init_did() {
     assert_eq!(json["outcome"], "dry-run");
     assert_eq!(json["package_manager"]["name"], "npm");
     let steps = json["steps"].as_array().unwrap();
+    // Every line of the report is `<topic>: <message>`: none lost its topic.
+    for step in steps {
+        assert!(
+            !step["topic"].as_str().unwrap().is_empty()
+                && !step["message"].as_str().unwrap().is_empty(),
+            "{step}"
+        );
+    }
     assert!(
         steps.iter().any(|s| s["topic"] == "scripts"
             && s["message"]
@@ -889,4 +897,8 @@ fn format_json_reports_what_init_did() {
     assert_eq!(json["check"]["command"], "check", "{json}");
     assert_eq!(json["check"]["next_version"], "16.4.6");
     assert!(json["check"]["findings"].is_array());
+    // Exactly the report `check --format json` prints on the same project, and its verdict.
+    let check = run_with(&["check", "--format", "json"], dir.path(), None);
+    assert_eq!(json["check"], json_of(&check));
+    assert_eq!(out.code, check.code);
 }
