@@ -6,14 +6,15 @@ run as bench/run resets it, so that the machine's drift during the measurement f
 Prints the median wall time and the median CPU time (user + system of the command's processes,
 from the kernel's accounting of waited-for children) of each command.
 
-    bench/alternate.py <workload> <fresh|healthy|check> <runs> '<command>' '<command>' ...
+    bench/alternate.py <workload> <fresh|healthy|healthy-kept|check> <runs> '<command>' ...
 
 <workload>: realistic, large or bigrepo, as bench/run generated them (target/bench/work/);
 each command names the project, e.g.
 '/tmp/old/next-graft -q --project target/bench/work/realistic/root'.
 fresh: the output as `next build` left it; healthy: as an earlier graft left it (saved by
-bench/run's sanity run); check: a fresh output grafted by the command (untimed), then the
-command with `check` after the binary, timed.
+bench/run's sanity run); healthy-kept: the healthy output after the command ran on it once
+(untimed), the next postbuild of a build whose `.next/cache` was kept; check: a fresh output
+grafted by the command (untimed), then the command with `check` after the binary, timed.
 """
 import json
 import os
@@ -27,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
-    if len(sys.argv) < 5 or sys.argv[2] not in ("fresh", "healthy", "check"):
+    if len(sys.argv) < 5 or sys.argv[2] not in ("fresh", "healthy", "healthy-kept", "check"):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     workload, mode, runs, commands = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
@@ -36,7 +37,7 @@ def main():
         dist = json.load(f)["dist"]
     source = (
         os.path.join(REPO, "target/bench", f"healthy-{workload}")
-        if mode == "healthy"
+        if mode in ("healthy", "healthy-kept")
         else os.path.join(work, "pristine-next")
     )
     # Moved aside, not deleted (bench/run: deletions slow file creation down for minutes).
@@ -49,6 +50,8 @@ def main():
             os.rename(dist, os.path.join(trash, str(time.time_ns())))
             subprocess.run(["cp", "-a", source, dist], check=True)
             timed = command
+            if mode == "healthy-kept":
+                subprocess.run(command, shell=True, stdout=subprocess.DEVNULL)
             if mode == "check":
                 subprocess.run(command, shell=True, stdout=subprocess.DEVNULL)
                 binary, _, rest = command.partition(" ")

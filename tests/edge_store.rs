@@ -97,7 +97,7 @@ fn check_after_graft_parses_nothing_graft_parsed() {
 }
 
 #[test]
-fn a_second_graft_writes_nothing_and_a_healthy_build_gets_no_store() {
+fn a_second_graft_writes_nothing() {
     let dir = broken_build();
     assert_eq!(run(&[], dir.path()).code, 0);
     let before = tree_hash(dir.path());
@@ -109,13 +109,76 @@ fn a_second_graft_writes_nothing_and_a_healthy_build_gets_no_store() {
         again.stdout
     );
     assert_eq!(before, tree_hash(dir.path()), "the second run wrote");
+}
 
-    // Next traced everything: graft has nothing to write, the store included.
+/// Next traced everything: graft has nothing to copy, and keeps the store in `.next/cache` (and
+/// nothing else), so that the check after it and the next postbuild parse nothing; the run after
+/// that writes nothing at all.
+#[test]
+fn a_healthy_build_gets_the_store_and_nothing_else() {
     let healthy = copy_tree(&fixture(V16_4));
-    let before = tree_hash(healthy.path());
-    assert_eq!(run(&[], healthy.path()).code, 0);
-    assert_eq!(before, tree_hash(healthy.path()));
-    assert!(!store(healthy.path()).exists());
+    // The whole project but the store's folder, and `.next` itself, whose mtime its new child
+    // `cache` moves.
+    let without_store = |dir: &Path| {
+        let mut hash = tree_hash(dir);
+        hash.retain(|rel, _| rel != Path::new(".next") && !rel.starts_with(".next/cache"));
+        hash
+    };
+    assert!(
+        !healthy.path().join(".next/cache").exists(),
+        "the fixture has a cache"
+    );
+    let before = without_store(healthy.path());
+    let (code, parsed, stdout) = run_counting(&[], healthy.path());
+    assert_eq!(code, 0, "{stdout}");
+    assert!(parsed > 0, "the first graft parsed the closure");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["actions"], serde_json::json!([]), "{stdout}");
+    assert!(
+        store(healthy.path()).is_file(),
+        "a healthy build got no store"
+    );
+    assert_eq!(
+        before,
+        without_store(healthy.path()),
+        "graft wrote into a healthy build besides its store"
+    );
+
+    let (code, parsed, stdout) = run_counting(&["check"], healthy.path());
+    assert_eq!(
+        (code, parsed),
+        (0, 0),
+        "check parsed texts the store holds: {stdout}"
+    );
+    let with_store = tree_hash(healthy.path());
+    let (code, parsed, _) = run_counting(&[], healthy.path());
+    assert_eq!((code, parsed), (0, 0), "the next postbuild parsed again");
+    assert_eq!(
+        with_store,
+        tree_hash(healthy.path()),
+        "the second run wrote"
+    );
+}
+
+/// A graft that refuses (here: the handler, in the project and in the tree alike, requires a file
+/// that exists nowhere, so there is nothing to copy and nothing graft can fix) writes nothing,
+/// the store included.
+#[test]
+fn a_graft_that_refuses_writes_no_store() {
+    let dir = copy_tree(&fixture(V16_4));
+    for rel in ["cache-handler.js", ".next/standalone/cache-handler.js"] {
+        let file = dir.path().join(rel);
+        let text = fs::read_to_string(&file).unwrap();
+        fs::write(&file, format!("{text}\nrequire('./not-there');\n")).unwrap();
+    }
+    let before = tree_hash(dir.path());
+    let out = run(&["--format", "json"], dir.path());
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["actions"], serde_json::json!([]), "{}", out.stdout);
+    assert!(out.stdout.contains("./not-there"), "{}", out.stdout);
+    assert_eq!(before, tree_hash(dir.path()));
+    assert!(!store(dir.path()).exists());
 }
 
 /// The store is keyed by the text, not by the path: a file edited after graft is parsed again,

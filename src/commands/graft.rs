@@ -95,6 +95,17 @@ pub fn graft(common: &Common, options: &GraftOptions) -> Result<Outcome, InputEr
         // The common postbuild: Next traced everything and apply wrote nothing. The tree is then
         // the one `before` verified, under the same lock (no other graft or check ran in
         // between), so verifying it again could only repeat that verdict.
+        //
+        // The edge store is kept here too, in `<distDir>/cache/`, outside the deployable tree:
+        // `next build` keeps that folder, so the next postbuild (and the check after this one)
+        // parses none of these texts again. Without it a build that is always healthy would
+        // never have a store. Only for a standalone build that passes: a graft that refuses
+        // (an error it cannot fix) or has no tree to graft into (`next start`) leaves the build
+        // exactly as it was. `save` writes only when the store lacks a text this run met, so a
+        // second run writes nothing.
+        if before.errors() == 0 && layout.standalone.is_some() {
+            let _ = crate::trace::store::save(&layout.dist_dir, &stored);
+        }
         let mut findings = merge_fixed(&before.findings, &before.findings, &plan.findings);
         crate::findings::attach_source_lines(&mut findings);
         let stdout = render(common, &layout, &before, &findings, &plan, Some(&applied));

@@ -17,9 +17,18 @@
 //! `build.rs`): any other store is ignored, as is one that cannot be read or parsed. The store is
 //! a cache, not input: it is never an error, only a saving.
 //!
-//! Who writes: `graft`, after an apply that wrote the tree (staged beside the store and renamed
-//! over it), and only when the set of results differs from what it loaded, so a second run writes
-//! nothing. `check` and a graft with nothing to do only read it, so "check writes nothing" holds.
+//! Who writes: `graft` (staged beside the store and renamed over it), only when this run met a
+//! text the store lacks (see [`save`]), so a second run writes nothing:
+//!
+//! - after an apply that wrote the tree;
+//! - after a healthy standalone build, where apply had nothing to write, when it passes. That is the
+//!   common postbuild; without this, a project whose builds are always healthy would never get a
+//!   store. What the server runs is still left exactly as it was: the store lives in
+//!   `<distDir>/cache/`, outside the standalone tree and apart from what `next start` loads (Next
+//!   keeps its own build caches there). A graft that refuses (an error it cannot fix) writes
+//!   nothing at all.
+//!
+//! `check` only reads it, so "check writes nothing" holds.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,16 +87,24 @@ pub fn offered_results() -> bool {
     parse_cache::has_stored()
 }
 
-/// Writes the location-free results of this run into `dist_dir`'s store, unless they are the
-/// ones `loaded` held. `Ok(true)` when it wrote.
+/// Writes the storable results of this run into `dist_dir`'s store, unless `loaded` held every
+/// one of them already. `Ok(true)` when it wrote.
+///
+/// A store with texts this run did not meet is kept as it is: the run before may have met more
+/// (graft parses a tree's old copies before replacing them), and rewriting it for fewer would
+/// make the next run, which meets only the new copies, write again. When it is written, it holds
+/// exactly this run's texts, so it never grows beyond one run's.
 pub fn save(dist_dir: &Path, loaded: &Loaded) -> std::io::Result<bool> {
     let mut results = parse_cache::location_free_results();
+    results.retain(|(_, _, parsed)| storable(parsed));
     results.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let keys: Vec<(TextId, String)> = results
-        .iter()
-        .map(|(text, ext, _)| (*text, ext.clone()))
-        .collect();
-    if keys == loaded.keys || results.is_empty() {
+    let held = |key: (TextId, &String)| {
+        loaded
+            .keys
+            .binary_search_by(|(text, ext)| (*text, ext).cmp(&key))
+            .is_ok()
+    };
+    if results.iter().all(|(text, ext, _)| held((*text, ext))) {
         return Ok(false);
     }
     let target = path(dist_dir);
@@ -184,9 +201,20 @@ enum StoredKind {
     UrlRef,
 }
 
+/// Whether [`Entry::of`] keeps `parsed`: a location-free result of a text that parsed, whose
+/// targets are all specifiers or dynamic.
+fn storable(parsed: &Parsed) -> bool {
+    parsed.location_free
+        && parsed.parse_error.is_none()
+        && parsed
+            .edges
+            .iter()
+            .all(|e| matches!(e.target, Target::Spec(_) | Target::Dynamic(_)))
+}
+
 impl Entry {
     fn of(text: TextId, ext: &str, parsed: &Arc<Parsed>) -> Option<Entry> {
-        if !parsed.location_free || parsed.parse_error.is_some() {
+        if !storable(parsed) {
             return None;
         }
         let edges = parsed
@@ -196,7 +224,7 @@ impl Entry {
                 let (spec, dynamic) = match &e.target {
                     Target::Spec(s) => (Some(s.clone()), None),
                     Target::Dynamic(why) => (None, Some(why.clone())),
-                    // Never in a location-free result; refuse the entry rather than guess.
+                    // Never in a location-free result (`storable` refused it).
                     Target::Path(_) | Target::Glob(_) | Target::NativeDir(_) => return None,
                 };
                 Some(StoredEdge {
