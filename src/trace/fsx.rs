@@ -169,22 +169,8 @@ impl Fsx {
     }
 }
 
-/// Lexical normalization: `.` removed, `..` applied (never above the root). No file-system access.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push(c);
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
+/// Lexical normalization, the one the whole crate uses.
+pub(crate) use crate::layout::normalize;
 
 /// The extension in lower case (`""` when none). `.d.ts` counts as `ts`; callers that care use
 /// `is_parseable`.
