@@ -346,7 +346,11 @@ pub fn plan(
         .collect();
     placement.outside_base = common_ancestor(outside.iter().map(|p| p.as_path()));
 
-    let mut copies: BTreeMap<PathBuf, (PathBuf, BTreeSet<String>)> = BTreeMap::new();
+    // (destination, source, handler key) for every file of every closure, sorted and merged by
+    // destination below. Not a map filled one file at a time: a closure comes sorted and its
+    // destinations keep that order, so one stable sort costs about a comparison per file, where
+    // each insertion into a map paid a dozen component-wise path comparisons.
+    let mut placed: Vec<(PathBuf, &PathBuf, &String)> = Vec::new();
     let mut links: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     let mut values: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (key, source, closure) in &closures {
@@ -357,11 +361,7 @@ pub fn plan(
             if to == *file {
                 continue;
             }
-            copies
-                .entry(to)
-                .or_insert_with(|| (file.clone(), BTreeSet::new()))
-                .1
-                .insert(key.clone());
+            placed.push((to, file, key));
         }
         for (link, target) in &closure.links {
             let Some(dest_link) = ctx.dest_of(link, &placement) else {
@@ -416,8 +416,9 @@ pub fn plan(
         }
         out.actions.push(Action::CreateSymlink { path, target });
     }
+    let copies = merge_by_destination(placed);
     let states = compare_all(&copies);
-    for ((to, (from, keys)), state) in copies.into_iter().zip(states) {
+    for ((to, from, keys), state) in copies.into_iter().zip(states) {
         if state == Compare::Same {
             continue;
         }
@@ -874,10 +875,28 @@ enum Compare {
 
 /// [`compare`] for every planned copy, in order, on a thread per core: two `stat` calls each,
 /// and on a healthy build (every copy the same) this was the plan's whole cost, on one core.
-fn compare_all(copies: &BTreeMap<PathBuf, (PathBuf, BTreeSet<String>)>) -> Vec<Compare> {
+/// One copy per destination, in the destinations' order: the first source placed there (in
+/// closure order: a stable sort keeps it first), and every handler whose closure has it.
+fn merge_by_destination(
+    mut placed: Vec<(PathBuf, &PathBuf, &String)>,
+) -> Vec<(PathBuf, PathBuf, BTreeSet<String>)> {
+    placed.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut copies: Vec<(PathBuf, PathBuf, BTreeSet<String>)> = Vec::with_capacity(placed.len());
+    for (to, from, key) in placed {
+        match copies.last_mut() {
+            Some(last) if last.0 == to => {
+                last.2.insert(key.clone());
+            }
+            _ => copies.push((to, from.clone(), BTreeSet::from([key.clone()]))),
+        }
+    }
+    copies
+}
+
+fn compare_all(copies: &[(PathBuf, PathBuf, BTreeSet<String>)]) -> Vec<Compare> {
     let pairs: Vec<(&Path, &Path)> = copies
         .iter()
-        .map(|(to, (from, _))| (from.as_path(), to.as_path()))
+        .map(|(to, from, _)| (from.as_path(), to.as_path()))
         .collect();
     crate::parallel::by_parts(&pairs, 8, 64, |part| {
         part.iter()
@@ -953,6 +972,38 @@ fn read_full(f: &mut fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Sorted by destination as paths sort (`/t/a/z` before `/t/a-b`: by components, not bytes),
+    /// one copy per destination with its first source, and every handler that needs it.
+    #[test]
+    fn copies_are_merged_by_destination() {
+        let p = PathBuf::from;
+        let (isr, default) = (
+            String::from("cacheHandler"),
+            String::from("cacheHandlers.default"),
+        );
+        let (s1, s2, s3, s4) = (p("/s/a-b"), p("/s/a/z"), p("/s/other/a/z"), p("/s/m"));
+        let placed = vec![
+            (p("/t/a-b"), &s1, &isr),
+            (p("/t/a/z"), &s2, &isr),
+            (p("/t/m"), &s4, &default),
+            (p("/t/a/z"), &s3, &default),
+            (p("/t/a-b"), &s1, &default),
+        ];
+        let names = |keys: &BTreeSet<String>| keys.iter().cloned().collect::<Vec<_>>();
+        let copies: Vec<_> = merge_by_destination(placed)
+            .into_iter()
+            .map(|(to, from, keys)| (to, from, names(&keys)))
+            .collect();
+        assert_eq!(
+            copies,
+            [
+                (p("/t/a/z"), s2.clone(), vec![isr.clone(), default.clone()]),
+                (p("/t/a-b"), s1.clone(), vec![isr.clone(), default.clone()]),
+                (p("/t/m"), s4.clone(), vec![default.clone()]),
+            ]
+        );
+    }
 
     #[test]
     fn key_paths() {
