@@ -329,8 +329,9 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// Whether [`normalize`]'s walk would give back `path`'s own bytes: every separator is the main
 /// one (the walk writes that one), no component is empty (`//`, a trailing separator), `.` or
-/// `..`. A Windows prefix (`C:`) is kept by the walk as written; a verbatim or UNC one starts with
-/// two separators and takes the walk.
+/// `..`. A drive (`C:`) as the whole first component is kept by the walk as written; any other
+/// `:` takes the walk (on Windows `C:.` is a drive and a `.`, and pushing `b:` replaces the whole
+/// path), and a verbatim or UNC prefix starts with two separators.
 fn is_normal(path: &Path) -> bool {
     let bytes = path.as_os_str().as_encoded_bytes();
     let main = std::path::MAIN_SEPARATOR as u8;
@@ -344,13 +345,21 @@ fn is_normal(path: &Path) -> bool {
             let component = &bytes[component_start..i];
             // Empty only as the root's (before the first separator), or the empty path.
             let empty_allowed = component_start == 0 && (i < bytes.len() || bytes.is_empty());
-            if (component.is_empty() && !empty_allowed) || component == b"." || component == b".." {
+            if (component.is_empty() && !empty_allowed)
+                || component == b"."
+                || component == b".."
+                || (component.contains(&b':') && !(component_start == 0 && is_drive(component)))
+            {
                 return false;
             }
             component_start = i + 1;
         }
     }
     true
+}
+
+fn is_drive(component: &[u8]) -> bool {
+    matches!(component, [letter, b':'] if letter.is_ascii_alphabetic())
 }
 
 /// Whether `path` is `dir` or below it, compared by components (`/repo-b` is not in `/repo`).
@@ -394,7 +403,7 @@ mod tests {
             }
             out
         }
-        const PIECES: [&str; 7] = ["/", "a", "bc", ".", "..", "\\", "C:"];
+        const PIECES: [&str; 8] = ["/", "a", "bc", ".", "..", "\\", "C:", ":"];
         let mut paths = vec![String::new()];
         let mut shortcut_taken = 0;
         for _ in 0..6 {
