@@ -102,7 +102,7 @@ fn e2e_v16_4_handlers_inactive_at_build_then_injected_with_handler_flags() {
 }
 
 #[test]
-fn e2e_v16_4_healthy_build_graft_has_nothing_to_do_and_writes_nothing() {
+fn e2e_v16_4_healthy_build_graft_has_nothing_to_do_and_writes_only_its_store() {
     let build = build(&V16_4);
     let copy = copy_project(&build, "healthy");
     let dist = copy.dir.join(".next");
