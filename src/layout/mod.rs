@@ -312,6 +312,11 @@ pub fn normalize(path: &Path) -> PathBuf {
     if is_normal(path) {
         return path.to_path_buf();
     }
+    walk(path)
+}
+
+/// [`normalize`] component by component.
+fn walk(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -388,21 +393,6 @@ mod tests {
     /// pieces (separators of both kinds, names, `.`, `..`, a drive prefix).
     #[test]
     fn normalize_shortcut_equals_the_walk() {
-        fn walk(path: &Path) -> PathBuf {
-            let mut out = PathBuf::new();
-            for component in path.components() {
-                match component {
-                    Component::CurDir => {}
-                    Component::ParentDir => {
-                        if !out.pop() {
-                            out.push("..");
-                        }
-                    }
-                    other => out.push(other.as_os_str()),
-                }
-            }
-            out
-        }
         const PIECES: [&str; 8] = ["/", "a", "bc", ".", "..", "\\", "C:", ":"];
         let mut paths = vec![String::new()];
         let mut shortcut_taken = 0;

@@ -399,11 +399,22 @@ impl Tracer {
                             }
                         } else if !bare {
                             // `require('./dir')` with `dir/package.json#main`: that package.json
-                            // is read at run time.
-                            let dir_pjson =
-                                fsx::normalize(&edge.base.join(spec)).join("package.json");
-                            if fsx.is_file(&dir_pjson) {
-                                self.add_checked(out, dir_pjson, Reason::PackageJson, file, fsx);
+                            // is read at run time. Not when the request was found as a file
+                            // (`./dir` or `./dir.js`): Node tries the directory only after those.
+                            let requested = fsx::normalize(&edge.base.join(spec));
+                            if paths.is_empty()
+                                || !paths.iter().all(|p| found_as_file(&requested, p))
+                            {
+                                let dir_pjson = requested.join("package.json");
+                                if fsx.is_file(&dir_pjson) {
+                                    self.add_checked(
+                                        out,
+                                        dir_pjson,
+                                        Reason::PackageJson,
+                                        file,
+                                        fsx,
+                                    );
+                                }
                             }
                         }
                         for p in paths {
@@ -739,6 +750,22 @@ pub fn is_es_module(file: &Path) -> bool {
         .map(Ok)
         .unwrap_or_else(|| parse_cache::read_and_collect(&ctx))
         .is_ok_and(|parsed| parsed.module_syntax)
+}
+
+/// Whether `found`, a resolution of the path `requested`, is `requested` itself or `requested`
+/// with an extension added, in the same directory: then the request was loaded as a file, and
+/// no `requested/package.json` was read. A found path spelled otherwise (a real path through a
+/// link) does not count: the directory's package.json is then looked for as before.
+fn found_as_file(requested: &Path, found: &Path) -> bool {
+    let (Some(name), Some(found_name)) = (requested.file_name(), found.file_name()) else {
+        return false;
+    };
+    found.parent() == requested.parent()
+        && (found_name == name
+            || found_name
+                .as_encoded_bytes()
+                .strip_prefix(name.as_encoded_bytes())
+                .is_some_and(|rest| rest.starts_with(b".")))
 }
 
 /// `./dep` or `./dir` resolved to a TypeScript file by probing: the specifier names neither

@@ -1101,6 +1101,38 @@ fn require_resolve_with_paths_and_directory_main() {
     assert!(c.problems.is_empty(), "{:?}", c.problems);
 }
 
+/// `require('./lib')` with both `lib.js` and `lib/package.json`: Node loads the file and never
+/// looks at the directory, so its package.json is not in the closure; with only the directory,
+/// it is.
+#[test]
+fn a_request_found_as_a_file_reads_no_directory_package_json() {
+    let t = Tree::new(&[
+        ("h.js", "require('./lib');\nrequire('./other');\n"),
+        ("lib.js", ""),
+        ("lib/package.json", r#"{"main":"./main.js"}"#),
+        ("lib/main.js", ""),
+        ("other/package.json", r#"{"main":"./main.js"}"#),
+        ("other/main.js", ""),
+    ]);
+    let c = t.trace(&["h.js"]);
+    assert_eq!(
+        t.files(&c),
+        ["h.js", "lib.js", "other/main.js", "other/package.json"]
+    );
+}
+
+#[test]
+fn found_as_file_is_the_request_or_the_request_with_an_extension() {
+    let p = Path::new;
+    assert!(found_as_file(p("/a/lib"), p("/a/lib")));
+    assert!(found_as_file(p("/a/lib"), p("/a/lib.js")));
+    assert!(found_as_file(p("/a/lib.js"), p("/a/lib.js.json")));
+    assert!(!found_as_file(p("/a/lib"), p("/a/lib/main.js")));
+    assert!(!found_as_file(p("/a/lib"), p("/a/library.js")));
+    assert!(!found_as_file(p("/a/lib"), p("/real/lib.js")));
+    assert!(!found_as_file(p("/"), p("/x.js")));
+}
+
 #[test]
 fn asset_outside_boundary_points_at_the_read() {
     let t = Tree::new(&[
