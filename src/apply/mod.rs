@@ -412,6 +412,14 @@ fn sync_filesystem(dir: &Path, paths: &[&Path]) -> Result<(), InputError> {
 }
 
 /// Renames every staged write into place, then syncs the file system (the renames).
+///
+/// In plan order by kind: the links first, then the files, then the config rewrites last, so
+/// that a config never names a file not yet in place. The files' renames run on two threads,
+/// each a contiguous half (the plan is sorted by destination, so the halves rename in mostly
+/// different directories, which the file system serves in parallel): one after another they
+/// were the largest serial part of a fresh graft (perf: 3.7 of 4.8 ms in `commit`, realistic).
+/// On an error the renames made stay (each one is whole), the rest are dropped, which removes
+/// them, and the error of the first failing write in plan order is returned.
 fn commit(
     allowed: &Path,
     staged: Vec<(StagedWrite, &'static str)>,
@@ -419,29 +427,49 @@ fn commit(
 ) -> Result<Applied, InputError> {
     let mut applied = Applied::default();
     let wrote = !staged.is_empty();
-    let mut written_dirs: Vec<PathBuf> = Vec::new();
     let mut order: Vec<(StagedWrite, &'static str)> = staged;
     order.sort_by_key(|(w, _)| w.action);
+    // Links, files, config rewrites: the plan's own order, so three contiguous runs.
+    let files_start = order.partition_point(|(w, _)| matches!(w.staged, Staged::Link(_)));
+    let files_end =
+        files_start + order[files_start..].partition_point(|(_, what)| *what == "copied");
+    let outcomes: Vec<Result<(), InputError>> = {
+        let (links, rest) = order.split_at(files_start);
+        let (files, rewrites) = rest.split_at(files_end - files_start);
+        let mut outcomes: Vec<_> = links.iter().map(|(w, _)| rename_into_place(w)).collect();
+        if outcomes.iter().all(Result::is_ok) {
+            let halves = crate::parallel::by_parts(files, 2, 32, |part| {
+                part.iter()
+                    .map(|(w, _)| rename_into_place(w))
+                    .collect::<Vec<_>>()
+            });
+            outcomes.extend(halves.into_iter().flatten());
+        }
+        if outcomes.iter().all(Result::is_ok) {
+            outcomes.extend(rewrites.iter().map(|(w, _)| rename_into_place(w)));
+        }
+        outcomes
+    };
+    let mut written_dirs: Vec<PathBuf> = Vec::new();
+    let mut first_error = None;
+    let mut outcomes = outcomes.into_iter();
     for (write, what) in order {
+        match outcomes.next() {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+                continue;
+            }
+            // Not tried (an earlier run failed): dropped, so removed.
+            None => continue,
+        }
         let target = write.target;
         match write.staged {
             Staged::File(temp) => {
-                // Removed by its guard if the rename fails, as a staged link is.
-                crate::platform::rename_replacing(&temp, &target)
-                    .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
                 let _ = temp.keep();
-                // Stamped after the rename, which sets the inode's ctime.
-                if let (Some(text), Ok(meta)) = (write.known, fs::symlink_metadata(&target)) {
-                    crate::trace::remember(&target, text, crate::platform::file_stamp(&meta));
-                }
             }
-            Staged::Link(mut guard) => {
-                crate::platform::rename_replacing(&guard.path, &target)
-                    .map_err(|e| err(&target, format!("cannot rename into place: {e}")))?;
-                guard.armed = false;
-            }
+            Staged::Link(mut guard) => guard.armed = false,
         }
-        failpoint(&format!("commit:{}", write.action));
         if let Some(dir) = target.parent() {
             if written_dirs.last().map(PathBuf::as_path) != Some(dir) {
                 written_dirs.push(dir.to_path_buf());
@@ -453,6 +481,9 @@ fn commit(
             _ => applied.rewritten.push(target),
         }
     }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     failpoint("committed");
     if wrote && durability == Durability::Disk {
         written_dirs.sort();
@@ -462,6 +493,20 @@ fn commit(
         failpoint("synced:committed");
     }
     Ok(applied)
+}
+
+/// Renames one staged write over its target. Its guard still holds the staged path: the caller
+/// disarms it when this succeeded (a failed one is removed when dropped).
+fn rename_into_place(write: &StagedWrite) -> Result<(), InputError> {
+    let target = &write.target;
+    crate::platform::rename_replacing(write.staged.path(), target)
+        .map_err(|e| err(target, format!("cannot rename into place: {e}")))?;
+    // Stamped after the rename, which sets the inode's ctime.
+    if let (Some(text), Ok(meta)) = (write.known, fs::symlink_metadata(target)) {
+        crate::trace::remember(target, text, crate::platform::file_stamp(&meta));
+    }
+    failpoint(&format!("commit:{}", write.action));
+    Ok(())
 }
 
 fn stage_file(
@@ -822,6 +867,86 @@ mod tests {
         assert!(!listing()
             .iter()
             .any(|p| p.file_name().is_some_and(is_staging_name)));
+    }
+
+    /// The files' renames run on two threads. All succeed: every copy in place, reported in plan
+    /// order. Some fail (their targets turned into non-empty directories after staging, in
+    /// either half): the others are in place and whole, nothing staged is left, and the error
+    /// names the first failing write in plan order.
+    #[test]
+    fn parallel_commit_renames_every_file_or_names_the_first_failure() {
+        let n = 200;
+        let setup = || {
+            let dir = tempfile::tempdir().unwrap();
+            let src = dir.path().join("src");
+            let allowed = dir.path().join(".next");
+            fs::create_dir_all(&src).unwrap();
+            fs::create_dir_all(allowed.join("standalone")).unwrap();
+            for i in 0..n {
+                fs::write(src.join(format!("f{i:03}.js")), format!("// {i}\n")).unwrap();
+            }
+            let plan = Plan {
+                actions: (0..n)
+                    .map(|i| Action::CopyFile {
+                        from: src.join(format!("f{i:03}.js")),
+                        to: allowed.join(format!("standalone/d{}/f{i:03}.js", i / 10)),
+                        handlers: vec![],
+                        replaces: false,
+                    })
+                    .collect(),
+                findings: vec![],
+            };
+            (dir, allowed, plan)
+        };
+        let target =
+            |allowed: &Path, i: usize| allowed.join(format!("standalone/d{}/f{i:03}.js", i / 10));
+
+        let (_dir, allowed, plan) = setup();
+        let staged = stage_all(
+            &allowed,
+            &plan,
+            &mut CreatedDirs::default(),
+            &mut PlainDirs::default(),
+        )
+        .unwrap();
+        let applied = commit(&allowed, staged, Durability::PageCache).unwrap();
+        let expected: Vec<PathBuf> = (0..n).map(|i| target(&allowed, i)).collect();
+        assert_eq!(applied.copied, expected, "reported in plan order");
+
+        for failing in [vec![170], vec![60, 170], vec![199], vec![0, 150]] {
+            let (_dir, allowed, plan) = setup();
+            let staged = stage_all(
+                &allowed,
+                &plan,
+                &mut CreatedDirs::default(),
+                &mut PlainDirs::default(),
+            )
+            .unwrap();
+            for &i in &failing {
+                fs::create_dir_all(target(&allowed, i).join("occupied")).unwrap();
+            }
+            let error = commit(&allowed, staged, Durability::PageCache)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(&format!("f{:03}.js", failing[0])),
+                "{failing:?}: {error}"
+            );
+            for i in (0..n).filter(|i| !failing.contains(i)) {
+                assert_eq!(
+                    fs::read_to_string(target(&allowed, i)).unwrap(),
+                    format!("// {i}\n"),
+                    "{failing:?}: f{i:03}.js"
+                );
+            }
+            let staging: Vec<PathBuf> = walkdir::WalkDir::new(&allowed)
+                .into_iter()
+                .map(|e| e.unwrap().into_path())
+                .filter(|p| p.file_name().is_some_and(is_staging_name))
+                .collect();
+            assert!(staging.is_empty(), "{failing:?}: {staging:?}");
+        }
     }
 
     #[test]
