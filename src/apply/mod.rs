@@ -876,7 +876,8 @@ mod tests {
     #[test]
     fn parallel_commit_renames_every_file_or_names_the_first_failure() {
         let n = 200;
-        let setup = || {
+        // A plan of `n` copies into 20 directories, staged.
+        let staged_plan = || {
             let dir = tempfile::tempdir().unwrap();
             let src = dir.path().join("src");
             let allowed = dir.path().join(".next");
@@ -896,32 +897,21 @@ mod tests {
                     .collect(),
                 findings: vec![],
             };
-            (dir, allowed, plan)
+            let mut created = CreatedDirs::default();
+            let staged =
+                stage_all(&allowed, &plan, &mut created, &mut PlainDirs::default()).unwrap();
+            (dir, allowed, staged)
         };
         let target =
             |allowed: &Path, i: usize| allowed.join(format!("standalone/d{}/f{i:03}.js", i / 10));
 
-        let (_dir, allowed, plan) = setup();
-        let staged = stage_all(
-            &allowed,
-            &plan,
-            &mut CreatedDirs::default(),
-            &mut PlainDirs::default(),
-        )
-        .unwrap();
+        let (_dir, allowed, staged) = staged_plan();
         let applied = commit(&allowed, staged, Durability::PageCache).unwrap();
         let expected: Vec<PathBuf> = (0..n).map(|i| target(&allowed, i)).collect();
         assert_eq!(applied.copied, expected, "reported in plan order");
 
         for failing in [vec![170], vec![60, 170], vec![199], vec![0, 150]] {
-            let (_dir, allowed, plan) = setup();
-            let staged = stage_all(
-                &allowed,
-                &plan,
-                &mut CreatedDirs::default(),
-                &mut PlainDirs::default(),
-            )
-            .unwrap();
+            let (_dir, allowed, staged) = staged_plan();
             for &i in &failing {
                 fs::create_dir_all(target(&allowed, i).join("occupied")).unwrap();
             }
