@@ -460,7 +460,7 @@ fn commit(
                 first_error.get_or_insert(e);
                 continue;
             }
-            // Not tried (an earlier run failed): dropped, so removed.
+            // Not tried (a group before it failed): dropped, so removed.
             None => continue,
         }
         let target = write.target;

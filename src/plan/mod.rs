@@ -873,8 +873,6 @@ enum Compare {
     NotAFile,
 }
 
-/// [`compare`] for every planned copy, in order, on a thread per core: two `stat` calls each,
-/// and on a healthy build (every copy the same) this was the plan's whole cost, on one core.
 /// One copy per destination, in the destinations' order: the first source placed there (in
 /// closure order: a stable sort keeps it first), and every handler whose closure has it.
 fn merge_by_destination(
@@ -893,6 +891,8 @@ fn merge_by_destination(
     copies
 }
 
+/// [`compare`] for every planned copy, in order, on a thread per core: two `stat` calls each,
+/// and on a healthy build (every copy the same) this was the plan's whole cost, on one core.
 fn compare_all(copies: &[(PathBuf, PathBuf, BTreeSet<String>)]) -> Vec<Compare> {
     let pairs: Vec<(&Path, &Path)> = copies
         .iter()

@@ -13,7 +13,8 @@ use crate::nesting::{Refused, MODULE_MAX_DEPTH};
 use swc_core::ecma::visit::{Visit, VisitWith};
 
 use super::eval::{prop_name, str_value, Binding, Evaluator, Known, Scope, Seg, V};
-use super::fsx::{ext, normalize};
+use super::fsx::ext;
+use crate::layout::normalize;
 
 /// What kind of request an edge is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use swc_core::atoms::Atom;
 use swc_core::ecma::ast::*;
 
-use super::fsx::normalize;
+use crate::layout::normalize;
 
 /// At most this many alternatives (conditional arms) per value; more collapse to unknown.
 const MAX_ALTS: usize = 16;

@@ -1,6 +1,7 @@
 //! File-system helpers for the tracer: canonical paths with the symlinks passed through, the
 //! nearest package.json, asset directories, globs, native addons.
 
+use crate::layout::normalize;
 use rustc_hash::FxHashMap as HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -168,9 +169,6 @@ impl Fsx {
         declared
     }
 }
-
-/// Lexical normalization, the one the whole crate uses.
-pub(crate) use crate::layout::normalize;
 
 /// The extension in lower case (`""` when none). `.d.ts` counts as `ts`; callers that care use
 /// `is_parseable`.

@@ -196,10 +196,9 @@ struct FileOutcome {
 
 impl Tracer {
     pub fn new(options: TraceOptions) -> Self {
-        let boundary = options
-            .boundary
-            .as_ref()
-            .map(|b| crate::platform::canonicalize(b).unwrap_or_else(|_| fsx::normalize(b)));
+        let boundary = options.boundary.as_ref().map(|b| {
+            crate::platform::canonicalize(b).unwrap_or_else(|_| crate::layout::normalize(b))
+        });
         Self {
             options,
             boundary,
@@ -219,8 +218,9 @@ impl Tracer {
         sorted_entries.dedup();
         for entry in sorted_entries {
             // Entries should be absolute; a relative one is taken from the current directory.
-            let entry =
-                fsx::normalize(&std::path::absolute(entry).unwrap_or_else(|_| entry.to_path_buf()));
+            let entry = crate::layout::normalize(
+                &std::path::absolute(entry).unwrap_or_else(|_| entry.to_path_buf()),
+            );
             if !entry.is_file() {
                 state.problems.insert(EdgeProblem {
                     kind: EdgeProblemKind::EntryMissing,
@@ -401,20 +401,14 @@ impl Tracer {
                             // `require('./dir')` with `dir/package.json#main`: that package.json
                             // is read at run time. Not when the request was found as a file
                             // (`./dir` or `./dir.js`): Node tries the directory only after those.
-                            let requested = fsx::normalize(&edge.base.join(spec));
-                            if paths.is_empty()
-                                || !paths.iter().all(|p| found_as_file(&requested, p))
-                            {
-                                let dir_pjson = requested.join("package.json");
-                                if fsx.is_file(&dir_pjson) {
-                                    self.add_checked(
-                                        out,
-                                        dir_pjson,
-                                        Reason::PackageJson,
-                                        file,
-                                        fsx,
-                                    );
-                                }
+                            let requested = crate::layout::normalize(&edge.base.join(spec));
+                            let loaded_as_file = !paths.is_empty()
+                                && paths.iter().all(|p| found_as_file(&requested, p));
+                            let dir_pjson = (!loaded_as_file)
+                                .then(|| requested.join("package.json"))
+                                .filter(|pj| fsx.is_file(pj));
+                            if let Some(pj) = dir_pjson {
+                                self.add_checked(out, pj, Reason::PackageJson, file, fsx);
                             }
                         }
                         for p in paths {
